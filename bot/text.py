@@ -34,6 +34,7 @@ MAX_CHARS = 10_000
 _RULES_VERSION = 1
 
 ZWNJ = "\u200c"
+_MAX_PASSES = 4
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
 
@@ -41,11 +42,31 @@ _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789"
 # keyboards produce them. `آ` is folded to `ا` because phone keyboards often drop the madda.
 _LETTERS = str.maketrans(
     {
-        "ي": "ی", "ى": "ی", "ئ": "ی", "ې": "ی", "ۍ": "ی", "ے": "ی", "ۓ": "ی",
-        "ك": "ک", "ڪ": "ک", "ګ": "گ",
-        "ة": "ه", "ۀ": "ه", "ە": "ه", "ھ": "ه", "ہ": "ه", "ۂ": "ه",
-        "أ": "ا", "إ": "ا", "ٱ": "ا", "آ": "ا", "ٲ": "ا", "ٳ": "ا",
-        "ؤ": "و", "ۆ": "و", "ۇ": "و",
+        "ي": "ی",
+        "ى": "ی",
+        "ئ": "ی",
+        "ې": "ی",
+        "ۍ": "ی",
+        "ے": "ی",
+        "ۓ": "ی",
+        "ك": "ک",
+        "ڪ": "ک",
+        "ګ": "گ",
+        "ة": "ه",
+        "ۀ": "ه",
+        "ە": "ه",
+        "ھ": "ه",
+        "ہ": "ه",
+        "ۂ": "ه",
+        "أ": "ا",
+        "إ": "ا",
+        "ٱ": "ا",
+        "آ": "ا",
+        "ٲ": "ا",
+        "ٳ": "ا",
+        "ؤ": "و",
+        "ۆ": "و",
+        "ۇ": "و",
         "ـ": "",  # kashida (tatweel) only stretches a word
     }
 )
@@ -79,7 +100,7 @@ def _char_class(ch: str) -> str:
         return ""
     if cat[0] in "PS":  # punctuation, symbols, emoji
         return " "
-    if "\uFB50" <= ch <= "\uFEFF" or "\uFF00" <= ch <= "\uFFEF":
+    if "\ufb50" <= ch <= "\ufeff" or "\uff00" <= ch <= "\uffef":
         # Arabic presentation forms and full-width Latin: fold to the base letters, but
         # drop the long ligatures (﷽ is 18 letters) so the output stays bounded.
         folded = unicodedata.normalize("NFKC", ch)
@@ -87,9 +108,21 @@ def _char_class(ch: str) -> str:
     return ch
 
 
+class _CharMap(dict):
+    """`str.translate` table filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        out = _char_class(ch).translate(_DIGITS).translate(_LETTERS)
+        self[code] = out
+        return out
+
+
+_CHAR_MAP = _CharMap()
+
+
 def _pre_clean(text: str) -> str:
-    out = "".join(_char_class(ch) for ch in text)
-    return fold_digits(out).translate(_LETTERS)
+    return text.translate(_CHAR_MAP)
 
 
 def normalize(text: str) -> str:
@@ -102,12 +135,17 @@ def normalize(text: str) -> str:
     text = _pre_clean(text[:MAX_CHARS])
     if not text.strip():
         return ""
-    text = _hazm_normalizer().normalize(text)
-    # hazm may reintroduce Persian digits or look-alikes in its own rules; fold again
-    # and drop what it adds (ZWNJ between joined parts, its own punctuation).
-    text = _pre_clean(text).replace(ZWNJ, "")
-    text = _REPEATS.sub(r"\1", text).casefold()
-    return _SPACES.sub(" ", text).strip()
+    # hazm's spacing rules look at neighbouring words, so removing what it adds (ZWNJ,
+    # its own punctuation) can give it something new to join: repeat until nothing moves.
+    for _ in range(_MAX_PASSES):
+        before = text
+        text = _hazm_normalizer().normalize(text)
+        text = _pre_clean(text).replace(ZWNJ, "")
+        text = _REPEATS.sub(r"\1", text.casefold())
+        text = _SPACES.sub(" ", text).strip()
+        if text == before:
+            break
+    return text
 
 
 def fingerprint() -> str:

@@ -1,0 +1,45 @@
+"""Configuration: one pydantic-settings class reading `PASOKHGOO_*` from the environment.
+
+Built by `get_settings()`, never at import time, so tests and the CLI can pass their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PASOKHGOO_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(PROJECT_ROOT / "nlu_data", description="Rasa YAML knowledge base")
+    var_dir: Path = Field(PROJECT_ROOT / "var", description="models, database, uploads")
+    model_dir: Path | None = Field(None, description="trained model (default var_dir/model)")
+    database_url: str | None = Field(None, description="default sqlite under var_dir")
+
+    # the fallback rule (bot.fallback): below `nlu_threshold` nothing is understood; a top
+    # two closer than `ambiguity_margin` asks the customer to choose
+    nlu_threshold: float = Field(0.45, ge=0, le=1)
+    ambiguity_margin: float = Field(0.12, ge=0, le=1)
+
+    max_message_chars: int = Field(2000, ge=1)
+    admin_token: SecretStr | None = None
+    operator_tokens: list[SecretStr] = Field(default_factory=list)
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir or self.var_dir / "model"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'pasokhgoo.db'}"
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)
