@@ -56,6 +56,8 @@ class TrainingData:
     responses: dict[str, list[str]] = field(default_factory=dict)
     synonyms: dict[str, str] = field(default_factory=dict)
     regexes: dict[str, list[str]] = field(default_factory=dict)
+    # short titles for suggestion buttons, from an intent's `metadata: {title: …}`
+    titles: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
     fingerprint: str = ""
 
@@ -167,6 +169,9 @@ def _read_nlu(path: Path, node: yaml.Node, data: TrainingData) -> None:
             if examples is None:
                 raise DataError(f"{path}:{line}: intent without examples", path, line)
             intent = str(fields["intent"].value).strip()
+            title = _mapping(fields["metadata"]).get("title") if "metadata" in fields else None
+            if isinstance(title, yaml.ScalarNode) and str(title.value).strip():
+                data.titles[intent] = str(title.value).strip()
             for raw, ex_line in _block_items(path, examples):
                 try:
                     text, annotations = parse_annotated(raw)
@@ -204,10 +209,12 @@ def load_training_data(*paths: Path | str) -> TrainingData:
     data = TrainingData()
     digest = hashlib.sha256()
     for path in _yaml_files(Path(p) for p in paths):
-        data.files.append(path)
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
         root = _compose(path)
         sections = _mapping(root) if root is not None else {}
+        if "nlu" not in sections and "responses" not in sections:
+            continue  # another kind of file (closure days): not training data
+        data.files.append(path)
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
         if "nlu" in sections:
             _read_nlu(path, sections["nlu"], data)
         if "responses" in sections:

@@ -17,6 +17,8 @@ nlu:
     - میخوام سفارش [۱۲۳۴۵۶۷](order_number) رو پس بدم
     - mikham kalamo pas bedam
 - intent: faq/contact_phone
+  metadata:
+    title: شماره تلفن پشتیبانی
   examples: |
     - شماره تلفن پشتیبانی چنده؟
 - synonym: مرجوع
@@ -59,6 +61,7 @@ def test_load(tmp_path: Path) -> None:
     assert first.line == 5 and first.source.endswith("nlu.yml")
     assert first.entities[0].value == "۱۲۳۴۵۶۷"
     assert data.synonyms == {"مرجوعی": "مرجوع"}
+    assert data.titles == {"faq/contact_phone": "شماره تلفن پشتیبانی"}
     assert data.regexes == {"order_number": ["\\b[0-9]{6,12}\\b"]}
     assert data.response("utter_faq/contact_phone") == "۰۲۱-۹۱۰۰۰۱۰۰"
     assert len(data.fingerprint) == 16
