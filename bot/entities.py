@@ -18,6 +18,7 @@ __all__ = [
     "Entity",
     "extract_entities",
     "is_valid_email",
+    "mask_contacts",
     "new_tracking_code",
     "normalize_phone",
 ]
@@ -103,3 +104,15 @@ def extract_entities(text: str) -> list[Entity]:
     for m in _ORDER_NUMBER.finditer(folded):
         add("order_number", m.group(), m)
     return sorted(found, key=lambda e: e.start)
+
+
+_MASKS = {"phone": "[phone]", "email": "[email]"}
+
+
+def mask_contacts(text: str) -> str:
+    """The text with phone numbers and emails replaced, for logs and analytics."""
+    masked = text
+    for entity in reversed(extract_entities(text)):
+        if entity.entity in _MASKS:
+            masked = masked[: entity.start] + _MASKS[entity.entity] + masked[entity.end :]
+    return masked

@@ -5,7 +5,11 @@
     ├── ModelError (RuntimeError)
     │   ├── ModelNotFoundError (FileNotFoundError)
     │   └── ModelMismatchError (ValueError)   saved with another normaliser or format
-    └── ConfigError (ValueError)          a setting is missing or inconsistent
+    ├── ConfigError (ValueError)          a setting is missing or inconsistent
+    ├── StorageError (RuntimeError)       the database or upload folder failed; retry later
+    ├── NotFoundError (LookupError)       no ticket or attachment with that id
+    ├── TicketTransitionError (ValueError)  a status change TICKET_TRANSITIONS forbids
+    └── AttachmentRejected (ValueError)   an upload is empty, too large or not a photo/video
 
 Each carries a stable machine `code` for API clients and logs.
 """
@@ -15,12 +19,16 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AttachmentRejected",
     "ConfigError",
     "DataError",
     "ModelError",
     "ModelMismatchError",
     "ModelNotFoundError",
+    "NotFoundError",
     "PasokhgooError",
+    "StorageError",
+    "TicketTransitionError",
 ]
 
 
@@ -53,3 +61,27 @@ class ModelMismatchError(ModelError, ValueError):
 
 class ConfigError(PasokhgooError, ValueError):
     code = "invalid_config"
+
+
+class StorageError(PasokhgooError, RuntimeError):
+    """The database or the upload folder failed; nothing was half-written, so retry."""
+
+    code = "storage_unavailable"
+
+
+class NotFoundError(PasokhgooError, LookupError):
+    code = "not_found"
+
+
+class TicketTransitionError(PasokhgooError, ValueError):
+    code = "ticket_transition"
+
+
+class AttachmentRejected(PasokhgooError, ValueError):
+    """An upload refused; `code` says why: empty, too large, or not a photo or video."""
+
+    code = "attachment_rejected"
+
+    def __init__(self, message: str, code: str = "attachment_type") -> None:
+        super().__init__(message)
+        self.code = code

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_HOURS = r"^\d\d:\d\d-\d\d:\d\d(,\d\d:\d\d-\d\d:\d\d)*$"  # "08:00-12:00,13:00-24:00"
 
 
 class Settings(BaseSettings):
@@ -28,9 +29,17 @@ class Settings(BaseSettings):
     nlu_threshold: float = Field(0.45, ge=0, le=1)
     ambiguity_margin: float = Field(0.12, ge=0, le=1)
 
-    max_message_chars: int = Field(2000, ge=1)
+    # when live operators take chats, Iran time, e.g. "09:00-17:00,18:00-22:00"
+    operator_hours: str = Field("00:00-24:00", pattern=_HOURS)
+
+    max_message_chars: int = Field(2000, ge=1, description="longer chat messages get 413")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="JSON request body limit")
+    max_attachment_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+    # staff access: the admin token, and operators by name → token, e.g.
+    # PASOKHGOO_OPERATOR_TOKENS='{"sara": "long-random-token"}'
     admin_token: SecretStr | None = None
-    operator_tokens: list[SecretStr] = Field(default_factory=list)
+    operator_tokens: dict[str, SecretStr] = Field(default_factory=dict)
 
     @property
     def resolved_model_dir(self) -> Path:

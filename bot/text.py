@@ -71,6 +71,10 @@ _LETTERS = str.maketrans(
     }
 )
 
+# No word is this long; hazm's regexes are slow on a long unbroken run (seconds for 10k
+# letters), so a longer run is cut to this many characters before hazm sees it.
+MAX_TOKEN = 64
+_LONG_TOKEN = re.compile(rf"(\S{{{MAX_TOKEN}}})\S+")
 _REPEATS = re.compile(r"(\w)\1{2,}")  # three or more of one letter: سلاااام, salaaam
 _SPACES = re.compile(r"\s+")
 
@@ -132,7 +136,7 @@ def normalize(text: str) -> str:
     long as `MAX_CHARS` (in practice never longer than the input by more than a few
     spaces).
     """
-    text = _pre_clean(text[:MAX_CHARS])
+    text = _LONG_TOKEN.sub(r"\1", _pre_clean(text[:MAX_CHARS]))
     if not text.strip():
         return ""
     # hazm's spacing rules look at neighbouring words, so removing what it adds (ZWNJ,

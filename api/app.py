@@ -1,0 +1,99 @@
+"""The HTTP service: `create_app(settings)` builds the FastAPI app.
+
+The model, the stores and the engine are built once in the lifespan (`api.services`)
+and reached by endpoints through `Annotated` dependencies (`api.deps`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from api import routes_chat, routes_staff
+from api.deps import ServicesDep
+from api.errors import ErrorBody, error_response, install_error_handlers
+from api.services import build_services
+from bot.errors import StorageError
+from bot.settings import Settings, get_settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("pasokhgoo.api")
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """Refuse an oversized body before reading it (uploads have their own, larger limit)."""
+
+    def __init__(self, app, settings: Settings) -> None:
+        super().__init__(app)
+        self.settings = settings
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        limit = self.settings.max_body_bytes
+        if request.url.path.endswith("/attachments"):
+            limit = self.settings.max_attachment_bytes + 64 * 1024
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return error_response(
+                413, "payload_too_large", f"The request body is larger than {limit} bytes."
+            )
+        return await call_next(request)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = build_services(settings)
+        log.info("api.ready trained_now=%s", app.state.services.assistant.trained_now)
+        try:
+            yield
+        finally:
+            app.state.services.close()
+
+    app = FastAPI(
+        title="Pasokhgoo (پاسخگو)",
+        summary="Persian customer-support chatbot and FAQ retrieval service",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = None
+    app.add_middleware(BodyLimit, settings=settings)
+    install_error_handlers(app)
+    app.include_router(routes_chat.router)
+    app.include_router(routes_staff.router)
+
+    @app.exception_handler(StorageError)
+    async def _storage(_: Request, exc: StorageError) -> Response:
+        return error_response(
+            503,
+            exc.code,
+            "The database is unavailable; nothing was saved. Please try again shortly.",
+        )
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], responses={503: {"model": ErrorBody}}, response_model=None)
+    async def readyz(services: ServicesDep) -> Response | dict:
+        """The model is loaded and the database answers."""
+        try:
+            services.stores.conversations.load("__readyz__")
+        except StorageError:
+            return error_response(503, "database_unavailable", "The database does not answer.")
+        manifest = services.assistant.model.manifest
+        return {
+            "status": "ready",
+            "model": {"created": manifest.get("created"), "data_hash": manifest.get("data_hash")},
+        }
+
+    return app

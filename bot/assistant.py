@@ -1,0 +1,60 @@
+"""Loading what serving needs: the knowledge base and a model trained on it.
+
+`load_interpreter(settings)` reads `nlu_data/`, loads the saved model, and trains (and
+saves) a new one when there is none, when it was trained on other data, or when it was
+built for another normaliser — so a fresh clone serves on first start.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.errors import ModelError
+from bot.fallback import FallbackRule
+from bot.model import NluModel, load_model, save_model, train_model
+from bot.nlu import Interpreter
+from bot.settings import Settings
+from bot.training_data import TrainingData, load_training_data
+
+__all__ = ["LoadedAssistant", "load_interpreter"]
+
+log = logging.getLogger("pasokhgoo.model")
+
+
+@dataclass
+class LoadedAssistant:
+    data: TrainingData
+    model: NluModel
+    interpreter: Interpreter
+    trained_now: bool
+
+
+def build_interpreter(model: NluModel, data: TrainingData, settings: Settings) -> Interpreter:
+    rule = FallbackRule(settings.nlu_threshold, settings.ambiguity_margin)
+    return Interpreter(model, data.responses, rule, data.synonyms)
+
+
+def load_interpreter(settings: Settings, *, retrain_if_stale: bool = True) -> LoadedAssistant:
+    data = load_training_data(settings.data_dir)
+    model_dir = settings.resolved_model_dir
+    model: NluModel | None = None
+    try:
+        model = load_model(model_dir)
+    except ModelError as exc:
+        if not retrain_if_stale:
+            raise
+        log.info("model.retrain reason=%s", exc.code)
+    if (
+        model is not None
+        and retrain_if_stale
+        and model.manifest.get("data_hash") != data.fingerprint
+    ):
+        log.info("model.retrain reason=data_changed")
+        model = None
+    trained_now = model is None
+    if model is None:
+        model = train_model(data)
+        save_model(model, model_dir)
+        log.info("model.trained seconds=%s", model.manifest["train_seconds"])
+    return LoadedAssistant(data, model, build_interpreter(model, data, settings), trained_now)

@@ -1,0 +1,134 @@
+"""What workers share while a conversation is live: locks, operator presence, events.
+
+These are the single-process backends (the embedded default): a lock per conversation so
+two messages of one customer are never handled at once, who of the operators was seen
+recently, and a bus that pushes transcript events to WebSocket subscribers. The engine
+reaches them through the Protocols below, so a Redis backend can replace them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+__all__ = [
+    "ConversationLocks",
+    "EventBus",
+    "LocalBus",
+    "LocalLocks",
+    "LocalPresence",
+    "OperatorPresence",
+    "Subscription",
+]
+
+ALL = "*"  # subscribe to every conversation's events (the operator console)
+
+
+class ConversationLocks(Protocol):
+    def hold(self, sender_id: str) -> AbstractContextManager[None]: ...
+
+
+class OperatorPresence(Protocol):
+    def seen(self, operator: str, now: datetime) -> None: ...
+
+    def online(self, now: datetime) -> list[str]: ...
+
+
+class EventBus(Protocol):
+    def publish(self, sender_id: str, event: dict[str, Any]) -> None: ...
+
+    def subscribe(self, sender_id: str) -> Subscription: ...
+
+
+class LocalLocks:
+    """One re-entrant lock per conversation, the least recently used ones forgotten."""
+
+    def __init__(self, max_locks: int = 100_000) -> None:
+        self._locks: OrderedDict[str, threading.RLock] = OrderedDict()
+        self._guard = threading.Lock()
+        self._max = max_locks
+
+    @contextmanager
+    def hold(self, sender_id: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.pop(sender_id, None) or threading.RLock()
+            self._locks[sender_id] = lock
+            while len(self._locks) > self._max:
+                self._locks.popitem(last=False)
+        with lock:
+            yield
+
+
+class LocalPresence:
+    """Operators count as online for `ttl` after their last request."""
+
+    def __init__(self, ttl: timedelta = timedelta(minutes=5)) -> None:
+        self._last: dict[str, datetime] = {}
+        self._ttl = ttl
+        self._guard = threading.Lock()
+
+    def seen(self, operator: str, now: datetime) -> None:
+        with self._guard:
+            self._last[operator] = now
+
+    def online(self, now: datetime) -> list[str]:
+        with self._guard:
+            return sorted(op for op, at in self._last.items() if now - at <= self._ttl)
+
+
+class Subscription:
+    """Events for one conversation (or all, with "*"), delivered to an asyncio queue."""
+
+    def __init__(self, bus: LocalBus, key: str) -> None:
+        self._bus = bus
+        self.key = key
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+
+    def deliver(self, event: dict[str, Any]) -> None:
+        def put() -> None:
+            if not self.queue.full():  # a stalled client loses events, not the server
+                self.queue.put_nowait(event)
+
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(put)
+
+    async def get(self) -> dict[str, Any]:
+        return await self.queue.get()
+
+    def close(self) -> None:
+        self._bus._unsubscribe(self)
+
+
+class LocalBus:
+    """In-process publish/subscribe; `publish` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self._guard = threading.Lock()
+
+    def publish(self, sender_id: str, event: dict[str, Any]) -> None:
+        event = {"sender_id": sender_id, **event}
+        with self._guard:
+            targets = [*self._subs.get(sender_id, ()), *self._subs.get(ALL, ())]
+        for sub in targets:
+            sub.deliver(event)
+
+    def subscribe(self, sender_id: str) -> Subscription:
+        sub = Subscription(self, sender_id)
+        with self._guard:
+            self._subs[sender_id].add(sub)
+        return sub
+
+    def _unsubscribe(self, sub: Subscription) -> None:
+        with self._guard:
+            subs = self._subs.get(sub.key)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[sub.key]

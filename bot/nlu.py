@@ -1,0 +1,177 @@
+"""Understanding one message: normalise → classify → search the FAQ index → entities.
+
+`Interpreter.parse(text)` returns a `Parse`: the ranking that combines the classifier
+with the FAQ index, the entities with offsets into the original text, and the fallback
+rule's verdict. `Parse.to_rasa()` is Rasa 3.6's `/model/parse` result.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.entities import Entity, extract_entities
+from bot.fallback import Confidence, FallbackRule, Verdict
+from bot.features import prepare
+from bot.model import NluModel
+from bot.text import normalize
+from bot.training_data import FAQ_PREFIX
+from faq_index import Hit
+
+__all__ = ["IntentScore", "Interpreter", "Parse"]
+
+RANKING_SIZE = 10
+FAQ_CANDIDATES = 5
+
+# A button's payload selects an intent directly, Rasa style: /faq/contact_phone,
+# /inform{"topic": "order"}.
+_PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_][\w/]*)(?P<entities>\{.*\})?$", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class IntentScore:
+    name: str
+    confidence: float
+
+    @property
+    def faq_key(self) -> str | None:
+        return self.name.removeprefix(FAQ_PREFIX) if self.name.startswith(FAQ_PREFIX) else None
+
+    def to_dict(self) -> dict[str, str | float]:
+        return {"name": self.name, "confidence": round(self.confidence, 4)}
+
+
+@dataclass(frozen=True)
+class Parse:
+    text: str
+    normalized: str
+    ranking: list[IntentScore]
+    entities: list[Entity]
+    verdict: Verdict
+    faq_hits: list[Hit] = field(default_factory=list)
+    responses: Mapping[str, list[str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def intent(self) -> IntentScore:
+        return self.ranking[0] if self.ranking else IntentScore("nlu_fallback", 0.0)
+
+    @property
+    def understood(self) -> bool:
+        return self.verdict.confidence is Confidence.CONFIDENT
+
+    def answer(self) -> str | None:
+        """The response for a confident intent that has one (`utter_<intent>`)."""
+        if not self.understood:
+            return None
+        texts = self.responses.get(f"utter_{self.intent.name}")
+        return texts[0] if texts else None
+
+    def to_rasa(self) -> dict:
+        """Rasa 3.6's parse result: retrieval intents appear as `faq` with the full name
+        in `full_retrieval_intent_name` and the answer in `response_selector`."""
+        collapsed: dict[str, float] = {}
+        for score in self.ranking:
+            name = "faq" if score.faq_key else score.name
+            collapsed[name] = max(collapsed.get(name, 0.0), score.confidence)
+        ranking = [
+            {"name": n, "confidence": round(c, 4)}
+            for n, c in sorted(collapsed.items(), key=lambda kv: -kv[1])
+        ]
+        top = self.intent
+        intent: dict = {
+            "name": "faq" if top.faq_key else top.name,
+            "confidence": round(top.confidence, 4),
+        }
+        if top.faq_key:
+            intent["full_retrieval_intent_name"] = top.name
+        faq_ranking = [s for s in self.ranking if s.faq_key]
+        selector: dict = {"all_retrieval_intents": ["faq"] if faq_ranking else []}
+        if faq_ranking:
+            best = faq_ranking[0]
+            texts = self.responses.get(f"utter_{best.name}", [])
+            selector["faq"] = {
+                "response": {
+                    "responses": [{"text": t} for t in texts],
+                    "confidence": round(best.confidence, 4),
+                    "intent_response_key": best.name,
+                    "utter_action": f"utter_{best.name}",
+                },
+                "ranking": [
+                    {"confidence": round(s.confidence, 4), "intent_response_key": s.name}
+                    for s in faq_ranking
+                ],
+            }
+        return {
+            "text": self.text,
+            "intent": intent,
+            "entities": [e.to_dict() | {"extractor": "pasokhgoo"} for e in self.entities],
+            "intent_ranking": ranking,
+            "response_selector": selector,
+        }
+
+
+class Interpreter:
+    """A trained model, the responses and the fallback rule, ready to parse messages."""
+
+    def __init__(
+        self,
+        model: NluModel,
+        responses: Mapping[str, list[str]] | None = None,
+        rule: FallbackRule | None = None,
+        synonyms: Mapping[str, str] | None = None,
+    ) -> None:
+        self.model = model
+        self.responses = dict(responses or {})
+        self.rule = rule or FallbackRule()
+        self.synonyms = {normalize(k): v for k, v in (synonyms or {}).items()}
+
+    def rank(self, features: str) -> tuple[list[IntentScore], list[Hit]]:
+        """Combine the classifier's probabilities with the FAQ index's matches."""
+        scores = dict(self.model.classifier.rank(features))
+        hits = self.model.index.search_normalized(features, FAQ_CANDIDATES)
+        weight = self.model.index_weight
+        for hit in hits:
+            name = FAQ_PREFIX + hit.key
+            scores[name] = max(scores.get(name, 0.0), weight * hit.score)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[:RANKING_SIZE]
+        return [IntentScore(n, float(c)) for n, c in ranked], hits
+
+    def parse_payload(self, text: str) -> Parse | None:
+        """A button payload: the named intent at confidence 1, entities from its JSON."""
+        match = _PAYLOAD.match(text.strip())
+        if match is None:
+            return None
+        entities: list[Entity] = []
+        if match["entities"]:
+            try:
+                values = json.loads(match["entities"])
+            except json.JSONDecodeError:
+                return None
+            if not isinstance(values, dict):
+                return None
+            start, end = match.span("entities")
+            entities = [Entity(str(k), str(v), start, end) for k, v in values.items()]
+        intent = IntentScore(match["intent"], 1.0)
+        verdict = Verdict(Confidence.CONFIDENT, "button payload")
+        return Parse(text, text.strip(), [intent], entities, verdict, [], self.responses)
+
+    def parse(self, text: str) -> Parse:
+        payload = self.parse_payload(text)
+        if payload is not None:
+            return payload
+        features = prepare(text)
+        normalized = features  # what the model saw, Finglish reading included
+        if features:
+            ranking, hits = self.rank(features)
+        else:
+            ranking, hits = [], []
+        verdict = self.rule.judge([(s.name, s.confidence) for s in ranking])
+        entities = extract_entities(text)
+        if self.synonyms:
+            entities = [
+                Entity(e.entity, self.synonyms.get(normalize(e.value), e.value), e.start, e.end)
+                for e in entities
+            ]
+        return Parse(text, normalized, ranking, entities, verdict, hits, self.responses)
