@@ -7,17 +7,22 @@ built for another normaliser — so a fresh clone serves on first start.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
+from bot.engine import Engine
 from bot.errors import ModelError
 from bot.fallback import FallbackRule
+from bot.hours import Channel, Schedule, Window, faq_note, load_closures
 from bot.model import NluModel, load_model, save_model, train_model
 from bot.nlu import Interpreter
 from bot.settings import Settings
+from bot.stores import Stores
 from bot.training_data import TrainingData, load_training_data
 
-__all__ = ["LoadedAssistant", "load_interpreter"]
+__all__ = ["LoadedAssistant", "build_engine", "load_interpreter", "load_schedule"]
 
 log = logging.getLogger("pasokhgoo.model")
 
@@ -58,3 +63,28 @@ def load_interpreter(settings: Settings, *, retrain_if_stale: bool = True) -> Lo
         save_model(model, model_dir)
         log.info("model.trained seconds=%s", model.manifest["train_seconds"])
     return LoadedAssistant(data, model, build_interpreter(model, data, settings), trained_now)
+
+
+def load_schedule(settings: Settings) -> Schedule:
+    """Opening hours (operators from the settings) and the closure days in the data folder."""
+    closures_file = settings.data_dir / "closures.yml"
+    closures = load_closures(closures_file) if closures_file.exists() else []
+    windows = [Window.parse(part) for part in settings.operator_hours.split(",")]
+    return Schedule.default(closures=closures, operator_hours=windows)
+
+
+def build_engine(
+    settings: Settings, loaded: LoadedAssistant, stores: Stores, schedule: Schedule | None = None
+) -> Engine:
+    schedule = schedule or load_schedule(settings)
+
+    def operator_hours_open(now: datetime) -> bool:
+        return schedule.status(Channel.OPERATOR, now).open
+
+    return Engine(
+        interpreter=loaded.interpreter,
+        stores=stores,
+        titles=dict(loaded.data.titles),
+        faq_note=functools.partial(faq_note, schedule=schedule),
+        operator_hours_open=operator_hours_open,
+    )

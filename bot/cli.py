@@ -75,11 +75,19 @@ def ask(
     model: ModelDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="print Rasa's parse JSON")] = False,
 ) -> None:
-    """Run one message through understanding and show what the bot makes of it."""
-    from bot.assistant import load_interpreter
+    """Run one message through the whole engine (no server): parse, decision and reply."""
+    import tempfile
 
-    loaded = load_interpreter(_settings(data, model))
-    parse = loaded.interpreter.parse(text)
+    from bot.assistant import build_engine, load_interpreter
+    from bot.domain import InboundMessage
+    from bot.stores import open_stores
+
+    settings = _settings(data, model)
+    loaded = load_interpreter(settings)
+    with tempfile.TemporaryDirectory() as tmp, open_stores("memory://", Path(tmp)) as stores:
+        engine = build_engine(settings, loaded, stores)
+        result = engine.handle(InboundMessage("cli", text, "cli"))
+    parse = result.parse
     if as_json:
         print(json.dumps(parse.to_rasa(), ensure_ascii=False, indent=2))
         return
@@ -98,9 +106,12 @@ def ask(
             f"[bold]entity:[/] {entity.entity} = {entity.value} "
             f"[dim]({entity.start}–{entity.end})[/]"
         )
-    console.print(f"[bold]decision:[/] {parse.verdict.confidence} — {parse.verdict.reason}")
-    answer = parse.answer()
-    console.print(f"[bold]answer:[/] {answer or '—'}")
+    console.print(f"[bold]understood:[/] {parse.verdict.confidence} — {parse.verdict.reason}")
+    console.print(f"[bold]action:[/] {result.action}")
+    for reply in result.replies:
+        console.print(f"[bold]reply:[/] {reply.text}")
+        for button in reply.buttons:
+            console.print(f"  [cyan]\\[{button.title}][/] {button.payload}")
 
 
 @app.command()

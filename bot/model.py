@@ -36,21 +36,12 @@ __all__ = ["FORMAT_VERSION", "NluModel", "load_model", "save_model", "train_mode
 
 FORMAT_VERSION = 1
 
-# How much an index match counts against the classifier's probability for a FAQ key:
-# confidence(faq/k) = max(p_classifier(faq/k), INDEX_WEIGHT × cosine(query, best variant)).
-# The index lets a new entry with a few variants be answered; see docs/performance.md.
-INDEX_WEIGHT = 1.0
-
 
 @dataclass
 class NluModel:
     classifier: IntentClassifier
     index: FaqIndex
     manifest: dict = field(default_factory=dict)
-
-    @property
-    def index_weight(self) -> float:
-        return float(self.manifest.get("settings", {}).get("index_weight", INDEX_WEIGHT))
 
 
 def _versions() -> dict[str, str]:
@@ -72,7 +63,6 @@ def train_model(
     data: TrainingData,
     *,
     classifier_params: dict | None = None,
-    index_weight: float = INDEX_WEIGHT,
 ) -> NluModel:
     """Fit the classifier on every example and index the FAQ question variants."""
     if len(data.intents) < 2:
@@ -88,7 +78,7 @@ def train_model(
         "data_hash": data.fingerprint,
         "normalizer": fingerprint(),
         "versions": _versions(),
-        "settings": {"index_weight": index_weight, "classifier": classifier.get_params()},
+        "settings": {"classifier": classifier.get_params()},
         "counts": {
             "examples": len(data.examples),
             "intents": len(data.intents),

@@ -98,15 +98,31 @@ def test_nonsense_falls_back_with_ticket_and_operator_buttons_then_escalates(cli
 
 
 def test_ambiguous_question_is_clarified_and_a_button_selects_the_key(serve) -> None:
-    # a strict margin makes a two-topic question ambiguous
-    with serve(ambiguity_margin=0.9) as client:
-        body = say(client, "شماره تلفن و ایمیل پشتیبانی")
-        assert body["action"] == "clarify"
+    # with the widest margin, any message with a runner-up FAQ key is "ambiguous"
+    two_topic_questions = [
+        "ایمیل یا تلفن",
+        "پشتیبانی جت و فروشندگان",
+        "چت یا تلفن",
+        "ساعت کاری و تعطیلات",
+        "تیکت یا ایمیل",
+    ]
+    with serve(ambiguity_margin=1.0) as client:
+
+        def runner_up(text: str) -> float:
+            ranking = client.post("/model/parse", json={"text": text}).json()
+            faq = ranking["response_selector"]["faq"]["ranking"]
+            return faq[1]["confidence"] if len(faq) > 1 else 0.0
+
+        question = next((q for q in two_topic_questions if runner_up(q) >= 0.1), None)
+        assert question is not None, "no two-topic question left the model in doubt"
+        body = say(client, question)
+        assert body["action"] == "clarify", body["intent_ranking"]
         buttons = body["replies"][0]["buttons"]
         payloads = [b["payload"] for b in buttons]
-        assert 2 <= len(payloads) <= 4 and payloads[-1] == "/out_of_scope"
-        assert "/faq/contact_phone" in payloads or "/faq/contact_email" in payloads
-        chosen = next(b for b in buttons if b["payload"].startswith("/faq/"))
+        assert 3 <= len(payloads) <= 4 and payloads[-1] == "/out_of_scope"
+        assert all(p.startswith("/faq/") for p in payloads[:-1])
+        assert all(b["title"] and not b["title"].startswith("/") for b in buttons)
+        chosen = buttons[0]
         answer = say(client, chosen["payload"])
         assert answer["action"] == "answer"
         assert answer["intent"] == {"name": chosen["payload"][1:], "confidence": 1.0}
