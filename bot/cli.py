@@ -30,7 +30,11 @@ app = typer.Typer(
 data_app = typer.Typer(help="Check the knowledge base.", no_args_is_help=True)
 nlu_app = typer.Typer(help="Measure the NLU model.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+rasa_app = typer.Typer(help="Run a Rasa 3.6 bot on Pasokhgoo.", no_args_is_help=True)
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(rasa_app, name="rasa")
+telegram_app = typer.Typer(help="The Telegram channel.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 
 console = Console()
 err = Console(stderr=True)
@@ -125,9 +129,10 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from bot.logs import uvicorn_log_config
 
     settings = _settings(data, model)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
 
 
 def _shown_path(path: str | Path | None, base: Path | None = None) -> str:
@@ -295,6 +300,65 @@ def nlu_cross_validate(
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     _evaluation_summary(result, write_report(result, out))
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook(
+    url: Annotated[str, typer.Argument(help="https://your.host/webhooks/telegram")],
+) -> None:
+    """Have Telegram POST updates to URL, with PASOKHGOO_TELEGRAM_WEBHOOK_SECRET."""
+    import asyncio
+
+    from api.telegram.setup import set_webhook
+
+    me = asyncio.run(set_webhook(_settings(), url))
+    console.print(f"[green]Webhook set:[/] @{me.username} → {url}")
+
+
+@telegram_app.command("poll")
+def telegram_poll(data: DataDir = None, model: ModelDir = None) -> None:
+    """Answer Telegram by polling (no public URL needed) until Ctrl-C; removes a webhook."""
+    import asyncio
+
+    from api.services import build_services
+    from api.telegram.polling import poll_until_signal
+
+    settings = _settings(data, model)
+    if settings.telegram_token is None:
+        err.print("[red]error:[/] set PASOKHGOO_TELEGRAM_TOKEN (the token from @BotFather)")
+        raise typer.Exit(1)
+    with console.status("Loading the model…"):
+        services = build_services(settings)
+
+    def ready(me) -> None:
+        console.print(f"[green]Polling[/] as @{me.username}; Ctrl-C stops.")
+
+    try:
+        asyncio.run(poll_until_signal(services, ready))
+    finally:
+        services.close()
+
+
+@rasa_app.command("export")
+def rasa_export(
+    out: Annotated[Path, typer.Argument(help="folder for the Rasa project")],
+    url: Annotated[
+        str, typer.Option("--url", help="where Rasa reaches Pasokhgoo (NLU and actions)")
+    ] = "http://127.0.0.1:8000",
+    data: DataDir = None,
+) -> None:
+    """Write a Rasa 3.6 project that uses Pasokhgoo as its NLU and action server."""
+    from bot.rasa_export import export_project
+    from bot.training_data import load_training_data
+
+    settings = _settings(data)
+    training = load_training_data(settings.data_dir)
+    for path in export_project(training, out, url):
+        console.print(f"wrote {_shown_path(path)}")
+    console.print(
+        f"[green]Exported[/] {len(training.intents)} intents and {len(training.responses)} "
+        f"responses; Rasa will call Pasokhgoo at {url}"
+    )
 
 
 def main() -> None:
