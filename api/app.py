@@ -12,16 +12,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
-from api import routes_chat, routes_staff
+from api import routes_admin, routes_chat, routes_insights, routes_pages, routes_rasa, routes_staff
 from api.deps import ServicesDep
 from api.errors import ErrorBody, error_response, install_error_handlers
+from api.ratelimit import RateLimits, open_rate_limits
 from api.services import build_services
+from api.telegram import webhook as telegram_webhook
 from bot.errors import StorageError
 from bot.settings import Settings, get_settings
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
 
 log = logging.getLogger("pasokhgoo.api")
 
@@ -37,6 +40,10 @@ class BodyLimit(BaseHTTPMiddleware):
         limit = self.settings.max_body_bytes
         if request.url.path.endswith("/attachments"):
             limit = self.settings.max_attachment_bytes + 64 * 1024
+        elif request.url.path == "/webhook":
+            limit = self.settings.max_rasa_tracker_bytes
+        elif request.url.path == "/v1/admin/faq/import":
+            limit = self.settings.max_import_bytes + 64 * 1024
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             return error_response(
@@ -45,16 +52,24 @@ class BodyLimit(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+def app_from_env() -> FastAPI:
+    """The app with settings from `PASOKHGOO_*` only: the import string that uvicorn's
+    worker processes build (`uvicorn --factory api.app:app_from_env`, `serve --workers`)."""
+    return create_app(get_settings())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = build_services(settings)
+        app.state.rate_limits = open_rate_limits(settings)
         log.info("api.ready trained_now=%s", app.state.services.assistant.trained_now)
         try:
             yield
         finally:
+            app.state.rate_limits.close()
             app.state.services.close()
 
     app = FastAPI(
@@ -65,10 +80,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.services = None
+    app.state.rate_limits = RateLimits()
     app.add_middleware(BodyLimit, settings=settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+        )
     install_error_handlers(app)
     app.include_router(routes_chat.router)
     app.include_router(routes_staff.router)
+    app.include_router(routes_rasa.router)
+    app.include_router(telegram_webhook.router)  # its lifespan starts the Telegram relay
+    app.include_router(routes_pages.router)
+    app.include_router(routes_admin.router)  # the content team's workbench
+    app.include_router(routes_insights.router)
 
     @app.exception_handler(StorageError)
     async def _storage(_: Request, exc: StorageError) -> Response:

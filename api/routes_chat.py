@@ -8,7 +8,16 @@ import contextlib
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, UploadFile, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    File,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep, SettingsDep
@@ -34,6 +43,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "message longer than the configured limit"},
     422: {"model": ErrorBody, "description": "malformed request or empty message"},
     503: {"model": ErrorBody, "description": "the service or its database is unavailable"},
+}
+LIMITED: dict[int | str, dict[str, Any]] = ERRORS | {
+    429: {"model": ErrorBody, "description": "over the per-sender or per-IP rate limit"}
 }
 
 
@@ -75,9 +87,12 @@ async def _handle(services, message: InboundMessage) -> TurnResult:
     return await run_in_threadpool(services.engine.handle, message)
 
 
-@router.post("/v1/chat", tags=["chat"], response_model=ChatResponse, responses=ERRORS)
-async def chat(body: ChatRequest, services: ServicesDep, settings: SettingsDep) -> dict:
+@router.post("/v1/chat", tags=["chat"], response_model=ChatResponse, responses=LIMITED)
+async def chat(
+    body: ChatRequest, services: ServicesDep, settings: SettingsDep, request: Request
+) -> dict:
     """Send a customer's message; get the bot's replies and what it understood."""
+    await request.app.state.rate_limits.check(request, body.sender_id)
     message = _inbound(body.sender_id, body.text, body.channel, body.metadata, settings)
     result = await _handle(services, message)
     return result.to_dict()
@@ -88,12 +103,13 @@ async def chat(body: ChatRequest, services: ServicesDep, settings: SettingsDep) 
     tags=["rasa"],
     response_model=list[RasaReply],
     response_model_exclude_none=True,
-    responses=ERRORS,
+    responses=LIMITED,
 )
 async def rasa_rest_webhook(
-    body: RasaMessage, services: ServicesDep, settings: SettingsDep
+    body: RasaMessage, services: ServicesDep, settings: SettingsDep, request: Request
 ) -> list[dict]:
     """Rasa's REST channel: existing Rasa chat widgets work unchanged."""
+    await request.app.state.rate_limits.check(request, body.sender)
     message = _inbound(body.sender, body.message, "rasa_rest", body.metadata, settings)
     result = await _handle(services, message)
     replies = []
@@ -132,9 +148,12 @@ async def chat_events(websocket: WebSocket, sender_id: str) -> None:
         await websocket.close(code=1008)
         return
     services = websocket.app.state.services
-    await websocket.accept()
     subscription = services.engine.bus.subscribe(sender_id)
     try:
+        ready = getattr(subscription, "ready", None)  # Redis: subscribed before "connected"
+        if ready is not None:
+            await ready()
+        await websocket.accept()
         await _pump(websocket, subscription)
     finally:
         subscription.close()

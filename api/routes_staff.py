@@ -191,6 +191,7 @@ async def operator_presence(services: ServicesDep, staff: StaffDep) -> dict:
     services.desk.seen(staff.name)
     now = services.engine.clock()
     return {
+        "operator": staff.name,
         "online": services.engine.presence.online(now),
         "available": services.engine.operator_available(now),
     }

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.assistant import LoadedAssistant, build_engine, load_interpreter, load_schedule
+from bot.assistant import LoadedAssistant, build_engine, load_schedule, open_live_for
 from bot.engine import Engine
 from bot.hours import Schedule
+from bot.knowledge.curation import Curation
+from bot.knowledge.training import Workbench, load_knowledge, start_workbench
+from bot.live import Live
 from bot.operators import OperatorDesk
 from bot.settings import Settings
 from bot.stores import Stores, open_stores
@@ -22,18 +25,42 @@ class Services:
     engine: Engine
     desk: OperatorDesk
     schedule: Schedule
+    # the content team's curation, training and model swaps (bot.knowledge)
+    workbench: Workbench | None = field(default=None, repr=False)
+    live: Live = field(default_factory=Live, repr=False)  # locks, presence, events
+
+    def serve(self, loaded: LoadedAssistant) -> None:
+        """Put a newly trained model in front of customers: turns that start after this
+        use it; a turn already running keeps the interpreter it began with."""
+        self.engine.titles = dict(loaded.data.titles)
+        self.engine.interpreter = loaded.interpreter
+        self.assistant = loaded
 
     def close(self) -> None:
+        if self.workbench is not None:
+            self.workbench.close()
         self.stores.close()
+        self.live.close()
 
 
 def build_services(settings: Settings) -> Services:
-    assistant = load_interpreter(settings)
     stores = open_stores(
         settings.resolved_database_url,
         settings.var_dir,
         max_attachment_bytes=settings.max_attachment_bytes,
     )
-    schedule = load_schedule(settings)
-    engine = build_engine(settings, assistant, stores, schedule)
-    return Services(settings, assistant, stores, engine, OperatorDesk(engine), schedule)
+    try:
+        # nlu_data seeds the database's FAQ entries; the model serves both
+        curation = Curation(stores.knowledge, settings.data_dir)
+        serving = load_knowledge(settings, curation)
+        assistant = serving[0]
+        schedule = load_schedule(settings)
+        live = open_live_for(settings)
+        engine = build_engine(settings, assistant, stores, schedule, live)
+    except BaseException:
+        stores.close()
+        raise
+    services = Services(settings, assistant, stores, engine, OperatorDesk(engine), schedule)
+    services.live = live
+    services.workbench = start_workbench(settings, curation, serving, services.serve)
+    return services

@@ -16,13 +16,20 @@ from bot.engine import Engine
 from bot.errors import ModelError
 from bot.fallback import FallbackRule
 from bot.hours import Channel, Schedule, Window, faq_note, load_closures
+from bot.live import Live, open_live
 from bot.model import NluModel, load_model, save_model, train_model
 from bot.nlu import Interpreter
 from bot.settings import Settings
 from bot.stores import Stores
 from bot.training_data import TrainingData, load_training_data
 
-__all__ = ["LoadedAssistant", "build_engine", "load_interpreter", "load_schedule"]
+__all__ = [
+    "LoadedAssistant",
+    "build_engine",
+    "load_interpreter",
+    "load_schedule",
+    "open_live_for",
+]
 
 log = logging.getLogger("pasokhgoo.model")
 
@@ -40,8 +47,11 @@ def build_interpreter(model: NluModel, data: TrainingData, settings: Settings) -
     return Interpreter(model, data.responses, rule, data.synonyms)
 
 
-def load_interpreter(settings: Settings, *, retrain_if_stale: bool = True) -> LoadedAssistant:
-    data = load_training_data(settings.data_dir)
+def load_interpreter(
+    settings: Settings, *, retrain_if_stale: bool = True, data: TrainingData | None = None
+) -> LoadedAssistant:
+    """`data`: what to serve and train on (the workbench's knowledge); default nlu_data."""
+    data = data if data is not None else load_training_data(settings.data_dir)
     model_dir = settings.resolved_model_dir
     model: NluModel | None = None
     try:
@@ -74,9 +84,15 @@ def load_schedule(settings: Settings) -> Schedule:
 
 
 def build_engine(
-    settings: Settings, loaded: LoadedAssistant, stores: Stores, schedule: Schedule | None = None
+    settings: Settings,
+    loaded: LoadedAssistant,
+    stores: Stores,
+    schedule: Schedule | None = None,
+    live: Live | None = None,
 ) -> Engine:
+    """`live`: the locks, presence and event bus (default: what settings.redis_url names)."""
     schedule = schedule or load_schedule(settings)
+    live = live or open_live_for(settings)
 
     def operator_hours_open(now: datetime) -> bool:
         return schedule.status(Channel.OPERATOR, now).open
@@ -87,4 +103,16 @@ def build_engine(
         titles=dict(loaded.data.titles),
         faq_note=functools.partial(faq_note, schedule=schedule),
         operator_hours_open=operator_hours_open,
+        locks=live.locks,
+        presence=live.presence,
+        bus=live.bus,
+    )
+
+
+def open_live_for(settings: Settings) -> Live:
+    return open_live(
+        settings.redis_url,
+        settings.redis_prefix,
+        lock_ttl_seconds=settings.lock_ttl_seconds,
+        lock_wait_seconds=settings.lock_wait_seconds,
     )

@@ -15,9 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli_knowledge import faq_app, insights
 from bot.errors import PasokhgooError
 
 if TYPE_CHECKING:
+    from telegram import User as TelegramUser
+
     from bot.evaluation import EvaluationResult
 
 __all__ = ["app", "main"]
@@ -35,6 +38,8 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(rasa_app, name="rasa")
 telegram_app = typer.Typer(help="The Telegram channel.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(faq_app, name="faq")
+app.command("insights")(insights)
 
 console = Console()
 err = Console(stderr=True)
@@ -56,11 +61,19 @@ def _settings(data: Path | None = None, model: Path | None = None):
 
 @app.command()
 def train(data: DataDir = None, model: ModelDir = None) -> None:
-    """Train the intent classifier and FAQ index on the knowledge base and save them."""
+    """Train the intent classifier and FAQ index on the knowledge base and save them.
+
+    With a database (PASOKHGOO_DATABASE_URL, or var/pasokhgoo.db once the server ran),
+    the knowledge is nlu_data plus the workbench's edits, and running servers swap the
+    new model in."""
+    from bot.cli_knowledge import has_database, train_from_database
     from bot.model import save_model, train_model
     from bot.training_data import load_training_data
 
     settings = _settings(data, model)
+    if has_database(settings):
+        train_from_database(settings)
+        return
     with console.status("Training…"):
         training = load_training_data(settings.data_dir)
         trained = train_model(training)
@@ -124,6 +137,9 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     data: DataDir = None,
     model: ModelDir = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="worker processes (share state: docs/scale-out.md)")
+    ] = 1,
 ) -> None:
     """Start the HTTP service (trains a model on first start when none is saved)."""
     import uvicorn
@@ -132,7 +148,26 @@ def serve(
     from bot.logs import uvicorn_log_config
 
     settings = _settings(data, model)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
+        return
+    from api.services import build_services
+
+    # migrate and train once here, so the workers do not race to do it
+    build_services(settings).close()
+    # the workers build their settings from the environment: pass the options on
+    if data is not None:
+        os.environ["PASOKHGOO_DATA_DIR"] = str(data.resolve())
+    if model is not None:
+        os.environ["PASOKHGOO_MODEL_DIR"] = str(model.resolve())
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=uvicorn_log_config(),
+    )
 
 
 def _shown_path(path: str | Path | None, base: Path | None = None) -> str:
@@ -322,7 +357,9 @@ def telegram_poll(data: DataDir = None, model: ModelDir = None) -> None:
 
     from api.services import build_services
     from api.telegram.polling import poll_until_signal
+    from bot.logs import configure_logging
 
+    configure_logging()
     settings = _settings(data, model)
     if settings.telegram_token is None:
         err.print("[red]error:[/] set PASOKHGOO_TELEGRAM_TOKEN (the token from @BotFather)")
@@ -330,7 +367,7 @@ def telegram_poll(data: DataDir = None, model: ModelDir = None) -> None:
     with console.status("Loading the model…"):
         services = build_services(settings)
 
-    def ready(me) -> None:
+    def ready(me: TelegramUser) -> None:
         console.print(f"[green]Polling[/] as @{me.username}; Ctrl-C stops.")
 
     try:
@@ -357,7 +394,8 @@ def rasa_export(
         console.print(f"wrote {_shown_path(path)}")
     console.print(
         f"[green]Exported[/] {len(training.intents)} intents and {len(training.responses)} "
-        f"responses; Rasa will call Pasokhgoo at {url}"
+        f"responses; Rasa will call Pasokhgoo at {url}",
+        soft_wrap=True,
     )
 
 

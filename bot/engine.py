@@ -38,10 +38,11 @@ from bot.live import (
     OperatorPresence,
 )
 from bot.nlu import Interpreter, Parse
+from bot.outage import OutageMemory
 from bot.stores import Stores
 from bot.text import normalize
 
-__all__ = ["Engine", "TurnResult", "to_persian_digits"]
+__all__ = ["Engine", "TurnResult", "ticket_confirmation", "to_persian_digits"]
 
 log = logging.getLogger("pasokhgoo.engine")
 
@@ -50,6 +51,14 @@ _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 def to_persian_digits(text: str) -> str:
     return text.translate(_PERSIAN_DIGITS)
+
+
+def ticket_confirmation(ticket: Ticket) -> str:
+    """What the customer reads when their ticket or return request is stored."""
+    if ticket.type is TicketType.RETURN:
+        order = to_persian_digits(ticket.order_number or "")
+        return texts.RETURN_CREATED.format(code=ticket.tracking_code, order=order)
+    return texts.TICKET_CREATED.format(code=ticket.tracking_code)
 
 
 def _utcnow() -> datetime:
@@ -103,29 +112,32 @@ class Engine:
     presence: OperatorPresence = field(default_factory=LocalPresence)
     bus: EventBus = field(default_factory=LocalBus)
     clock: Callable[[], datetime] = _utcnow
+    # the states this worker saw last, so FAQ answers survive a database outage
+    outage: OutageMemory = field(default_factory=OutageMemory, repr=False)
 
     def operator_available(self, now: datetime) -> bool:
         return self.operator_hours_open(now) and bool(self.presence.online(now))
 
-    def context(self, now: datetime) -> Context:
+    def context(self, now: datetime, interpreter: Interpreter | None = None) -> Context:
         extra = {"faq_note": self.faq_note} if self.faq_note else {}
-        return Context(
-            now, self.operator_available(now), self.interpreter.responses, self.titles, **extra
-        )
+        responses = (interpreter or self.interpreter).responses
+        return Context(now, self.operator_available(now), responses, self.titles, **extra)
 
     def handle(self, message: InboundMessage) -> TurnResult:
         started = time.perf_counter()
         with self.locks.hold(message.sender_id):
-            state = self.stores.conversations.load(message.sender_id)
-            parse = self.interpreter.parse(message.text)
+            state = self.outage.load(self.stores.conversations, message.sender_id)
+            # read once: a retrained model may be swapped in meanwhile (bot.knowledge.training)
+            interpreter = self.interpreter
+            parse = interpreter.parse(message.text)
             now = self.clock()
-            decision = decide(message, parse, state, self.context(now))
+            decision = decide(message, parse, state, self.context(now, interpreter))
             ticket = self._create_ticket(decision, state) if decision.ticket else None
             decision.state.updated_at = now
             # transcript first, then state: a crash in between leaves the old state,
             # and the customer simply repeats, rather than a state with no transcript
             self._record_transcript(message, decision, now)
-            self.stores.conversations.save(decision.state)
+            self.outage.save(self.stores.conversations, decision.state)
             latency = (time.perf_counter() - started) * 1000
             self._record_turn(message, parse, decision, now, latency)
         log.info(
@@ -157,12 +169,7 @@ class Engine:
             decision.action = Action(FORMS[decision.state.form.name].name)
             decision.replies = [Reply(texts.TICKET_FAILED, CONFIRM_BUTTONS)]
             return None
-        if ticket.type is TicketType.RETURN:
-            order = to_persian_digits(ticket.order_number or "")
-            text = texts.RETURN_CREATED.format(code=ticket.tracking_code, order=order)
-        else:
-            text = texts.TICKET_CREATED.format(code=ticket.tracking_code)
-        decision.replies = [Reply(text)]
+        decision.replies = [Reply(ticket_confirmation(ticket))]
         log.info("ticket.created type=%s", ticket.type)
         return ticket
 
@@ -174,7 +181,7 @@ class Engine:
             TranscriptEntry(message.sender_id, "bot", r.text, now, buttons=r.buttons)
             for r in decision.replies
         ]
-        saved = self.stores.conversations.append(entries)
+        saved = self.outage.append(self.stores.conversations, entries)
         if decision.relay or decision.handoff == "waiting":
             # the operator console follows every conversation that needs a person
             for entry in saved:

@@ -9,7 +9,10 @@
     ├── StorageError (RuntimeError)       the database or upload folder failed; retry later
     ├── NotFoundError (LookupError)       no ticket or attachment with that id
     ├── TicketTransitionError (ValueError)  a status change TICKET_TRANSITIONS forbids
-    └── AttachmentRejected (ValueError)   an upload is empty, too large or not a photo/video
+    ├── AttachmentRejected (ValueError)   an upload is empty, too large or not a photo/video
+    ├── InvalidEntryError (ValueError)    a FAQ entry or example breaks the curation rules
+    ├── EditConflictError (ValueError)    someone else changed the FAQ entry first
+    └── TrainingBusyError (RuntimeError)  a training run is already in progress
 
 Each carries a stable machine `code` for API clients and logs.
 """
@@ -22,6 +25,8 @@ __all__ = [
     "AttachmentRejected",
     "ConfigError",
     "DataError",
+    "EditConflictError",
+    "InvalidEntryError",
     "ModelError",
     "ModelMismatchError",
     "ModelNotFoundError",
@@ -29,6 +34,7 @@ __all__ = [
     "PasokhgooError",
     "StorageError",
     "TicketTransitionError",
+    "TrainingBusyError",
 ]
 
 
@@ -85,3 +91,21 @@ class AttachmentRejected(PasokhgooError, ValueError):
     def __init__(self, message: str, code: str = "attachment_type") -> None:
         super().__init__(message)
         self.code = code
+
+
+class InvalidEntryError(PasokhgooError, ValueError):
+    """Curation rules refused a FAQ entry or example; `problems` name each field and why."""
+
+    code = "invalid_entry"
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class EditConflictError(PasokhgooError, ValueError):
+    code = "edit_conflict"
+
+
+class TrainingBusyError(PasokhgooError, RuntimeError):
+    code = "training_running"

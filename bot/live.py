@@ -3,7 +3,10 @@
 These are the single-process backends (the embedded default): a lock per conversation so
 two messages of one customer are never handled at once, who of the operators was seen
 recently, and a bus that pushes transcript events to WebSocket subscribers. The engine
-reaches them through the Protocols below, so a Redis backend can replace them.
+reaches them through the Protocols below; `open_live(url)` picks the backend by URL:
+
+    None or memory://    this process only (one worker)
+    redis://host:6379/0  shared by every worker (`bot.live_redis`; rediss:// for TLS)
 """
 
 from __future__ import annotations
@@ -11,19 +14,22 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 __all__ = [
     "ConversationLocks",
     "EventBus",
+    "Live",
     "LocalBus",
     "LocalLocks",
     "LocalPresence",
     "OperatorPresence",
     "Subscription",
+    "open_live",
 ]
 
 ALL = "*"  # subscribe to every conversation's events (the operator console)
@@ -120,9 +126,11 @@ class LocalBus:
             sub.deliver(event)
 
     def subscribe(self, sender_id: str) -> Subscription:
-        sub = Subscription(self, sender_id)
+        return self._add(Subscription(self, sender_id))
+
+    def _add(self, sub: Subscription) -> Subscription:
         with self._guard:
-            self._subs[sender_id].add(sub)
+            self._subs[sub.key].add(sub)
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
@@ -132,3 +140,42 @@ class LocalBus:
                 subs.discard(sub)
                 if not subs:
                     del self._subs[sub.key]
+
+
+@dataclass
+class Live:
+    """The three live backends of one worker, and how to release their connections."""
+
+    locks: ConversationLocks = field(default_factory=LocalLocks)
+    presence: OperatorPresence = field(default_factory=LocalPresence)
+    bus: EventBus = field(default_factory=LocalBus)
+    closer: Callable[[], None] = field(default=lambda: None, repr=False)
+
+    def close(self) -> None:
+        self.closer()
+
+
+def open_live(
+    url: str | None,
+    prefix: str = "pasokhgoo",
+    *,
+    lock_ttl_seconds: float = 30.0,
+    lock_wait_seconds: float = 10.0,
+) -> Live:
+    """The backends `url` names (see the module docstring)."""
+    scheme = url.partition("://")[0].lower() if url else "memory"
+    if scheme == "memory":
+        return Live()
+    if scheme in {"redis", "rediss", "unix"}:
+        from bot.live_redis import open_redis_live
+
+        locks, presence, bus, closer = open_redis_live(
+            url or "",
+            prefix,
+            lock_ttl_seconds=lock_ttl_seconds,
+            lock_wait_seconds=lock_wait_seconds,
+        )
+        return Live(locks, presence, bus, closer)
+    from bot.errors import ConfigError
+
+    raise ConfigError(f"unsupported Redis URL scheme {scheme!r}; use redis:// or memory://")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 
 from bot.entities import mask_contacts
 
@@ -18,12 +19,16 @@ __all__ = ["MaskContacts", "configure_logging", "uvicorn_log_config"]
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s\"']+")
+
+
 class MaskContacts(logging.Filter):
-    """Replaces phone numbers and emails in a record's message and arguments."""
+    """Replaces phone numbers, emails and URL tokens (`?token=`, the operator console's
+    WebSocket) in a record's message and arguments."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_contacts(message)
+        masked = _TOKEN_IN_URL.sub(r"\1***", mask_contacts(message))
         if masked != message:
             record.msg, record.args = masked, None
         return True

@@ -19,6 +19,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,14 +64,21 @@ def train_model(
     data: TrainingData,
     *,
     classifier_params: dict | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> NluModel:
-    """Fit the classifier on every example and index the FAQ question variants."""
+    """Fit the classifier on every example and index the FAQ question variants.
+
+    `on_stage` hears "training", then "indexing" (the workbench shows progress with it).
+    """
     if len(data.intents) < 2:
         raise ValueError("training needs at least two intents with examples")
+    stage = on_stage or (lambda _name: None)
     started = time.perf_counter()
+    stage("training")
     texts = [prepare(e.text) for e in data.examples]
     labels = [e.intent for e in data.examples]
     classifier = IntentClassifier(**(classifier_params or {})).fit(texts, labels)
+    stage("indexing")
     index = FaqIndex.build(faq_entries(data), prepare)
     manifest = {
         "format": FORMAT_VERSION,

@@ -70,7 +70,8 @@ class Parse:
 
     def to_rasa(self) -> dict:
         """Rasa 3.6's parse result: retrieval intents appear as `faq` with the full name
-        in `full_retrieval_intent_name` and the answer in `response_selector`."""
+        in `full_retrieval_intent_name` and the answer in `response_selector`; a message
+        not understood is `nlu_fallback`, as Rasa's FallbackClassifier would make it."""
         collapsed: dict[str, float] = {}
         for score in self.ranking:
             name = "faq" if score.faq_key else score.name
@@ -86,6 +87,12 @@ class Parse:
         }
         if top.faq_key:
             intent["full_retrieval_intent_name"] = top.name
+        if self.verdict.confidence is Confidence.LOW:
+            # what Rasa's FallbackClassifier does: `nlu_fallback` on top of the ranking, so
+            # a Rasa bot's `intent: nlu_fallback` rule fires (Rasa gives it the threshold
+            # as confidence; the parse keeps the top intent's, since that is what it knows)
+            intent = {"name": "nlu_fallback", "confidence": round(top.confidence, 4)}
+            ranking.insert(0, dict(intent))
         faq_ranking = [s for s in self.ranking if s.faq_key]
         selector: dict = {"all_retrieval_intents": ["faq"] if faq_ranking else []}
         if faq_ranking:

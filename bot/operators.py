@@ -2,7 +2,8 @@
 
 While an operator holds a conversation the bot is silent (`Mode.OPERATOR`); the
 customer's messages are relayed to the operator and the operator's replies reach the
-customer through the event bus (WebSocket) and the transcript (polling).
+customer through the event bus (WebSocket) and the transcript (polling). An operator's
+answer is also offered to the content team as a FAQ draft (`bot.knowledge.drafts`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from bot.dialogue import texts
 from bot.domain import ConversationState, Mode, TranscriptEntry
 from bot.engine import Engine
+from bot.knowledge.drafts import offer_draft
 
 __all__ = ["HandoffError", "OperatorDesk", "QueueItem"]
 
@@ -98,6 +100,8 @@ class OperatorDesk:
             self._held(sender_id, operator)
             entry = self._say(sender_id, "operator", text, self.engine.clock())
         log.info("handoff.reply")
+        # the question and this answer become a FAQ draft for the content team
+        offer_draft(self.engine, sender_id, operator, entry)
         return entry
 
     def close(self, sender_id: str, operator: str) -> ConversationState:

@@ -20,10 +20,20 @@ from bot.domain import (
     TranscriptEntry,
     Turn,
 )
+from bot.knowledge.records import (
+    EntryChange,
+    FaqEntry,
+    HistoryRecord,
+    IntentExample,
+    Suggestion,
+    SuggestionStatus,
+    TrainingRun,
+)
 
 __all__ = [
     "AttachmentStore",
     "ConversationStore",
+    "KnowledgeStore",
     "TicketStore",
     "TurnRecorder",
 ]
@@ -77,3 +87,61 @@ class TurnRecorder(Protocol):
     def record(self, turn: Turn) -> None: ...
 
     def turns(self, since: datetime | None = None, until: datetime | None = None) -> list[Turn]: ...
+
+
+class KnowledgeStore(Protocol):
+    """The workbench's data (`bot.knowledge`): every write is one transaction."""
+
+    def entries(self) -> list[FaqEntry]:
+        """Every FAQ entry, by key."""
+
+    def entry(self, key: str) -> FaqEntry | None: ...
+
+    def write(
+        self, changes: Sequence[EntryChange], action: str, author: str, at: datetime, note: str = ""
+    ) -> list[HistoryRecord]:
+        """Apply all changes and their history, or none: raises EditConflictError when an
+        entry is no longer at the change's expected revision."""
+
+    def seed(self, entries: Sequence[FaqEntry], at: datetime) -> list[str]:
+        """Add the entries whose key has no history at all (never seeded, never deleted);
+        returns their keys. Safe when several workers start at once."""
+
+    def history(self, key: str | None = None, limit: int = 100) -> list[HistoryRecord]:
+        """Changes, newest first."""
+
+    def history_record(self, record_id: int) -> HistoryRecord | None: ...
+
+    def examples(self, intent: str | None = None) -> list[IntentExample]: ...
+
+    def add_examples(self, examples: Sequence[IntentExample]) -> list[IntentExample]: ...
+
+    def remove_example(self, example_id: int) -> IntentExample | None: ...
+
+    def offer(self, suggestion: Suggestion) -> Suggestion:
+        """Store a draft from an operator's answer; a further answer to the same open
+        question of the same customer is appended to it."""
+
+    def suggestions(
+        self, status: SuggestionStatus | None = None, limit: int = 100
+    ) -> list[Suggestion]:
+        """Newest first."""
+
+    def suggestion(self, suggestion_id: int) -> Suggestion | None: ...
+
+    def close_suggestion(
+        self, suggestion_id: int, status: SuggestionStatus, entry_key: str | None, at: datetime
+    ) -> Suggestion:
+        """Raises NotFoundError for an unknown id."""
+
+    def begin_run(self, author: str, at: datetime, stale_before: datetime) -> TrainingRun | None:
+        """Start a training run, or None while another started or moved after
+        `stale_before` (an older one is marked failed: its process is gone)."""
+
+    def save_run(self, run: TrainingRun) -> None: ...
+
+    def runs(self, limit: int = 10) -> list[TrainingRun]:
+        """Newest first."""
+
+    def latest_release(self) -> TrainingRun | None:
+        """The newest succeeded run: the model every worker should serve."""

@@ -47,6 +47,11 @@ def test_a_full_conversation_logs_no_contact(serve, caplog) -> None:
         ),
         ("mail from %s", ("a.b@example.com",), "mail from [email]"),
         ("chat.turn action=%s", ("answer",), "chat.turn action=answer"),
+        (
+            '"GET /v1/operator/ws?token=%s HTTP/1.1"',
+            ("s3cret",),
+            '"GET /v1/operator/ws?token=*** HTTP/1.1"',
+        ),
     ],
 )
 def test_mask_filter(message: str, args: tuple, shown: str) -> None:

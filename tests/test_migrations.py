@@ -18,7 +18,19 @@ from bot.domain import TicketDraft, TicketType
 from bot.stores import open_stores
 from bot.stores.sql import alembic_config, metadata
 
-TABLES = {"conversations", "transcript", "tickets", "ticket_events", "attachments", "turns"}
+TABLES = {
+    "conversations",
+    "transcript",
+    "tickets",
+    "ticket_events",
+    "attachments",
+    "turns",
+    "faq_entries",
+    "faq_history",
+    "intent_examples",
+    "faq_suggestions",
+    "training_runs",
+}
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 
 

@@ -37,11 +37,21 @@ from bot.entities import extract_entities
 from bot.fallback import Confidence
 from bot.nlu import Parse
 
-__all__ = ["Action", "Context", "Decision", "decide"]
+__all__ = [
+    "FALLBACK_INTENTS",
+    "Action",
+    "Context",
+    "Decision",
+    "decide",
+    "draft_ticket",
+    "fall_back",
+    "hand_off",
+]
 
 SMALL_TALK = frozenset({"greet", "goodbye", "thanks", "bot_challenge"})
 NOT_SUGGESTED = SMALL_TALK | {"affirm", "deny", "cancel", "out_of_scope", "skip", "inform"}
 FORM_INTENTS = {"return_request": RETURN_FORM, "create_ticket": TICKET_FORM}
+FALLBACK_INTENTS = ("out_of_scope", "nlu_fallback")
 FORM_ACTIONS = {"ticket_form": "ticket_form", "return_form": "return_form"}
 
 
@@ -117,7 +127,7 @@ def _response(ctx: Context, intent: str) -> str | None:
 def _answer(parse: Parse, state: ConversationState, ctx: Context, intent: str) -> Decision:
     text = _response(ctx, intent)
     if text is None:
-        return _fallback(parse, state, ctx)
+        return fall_back(parse, state, ctx)
     state.fallback_streak = 0
     state.last_suggestions = []
     if intent.startswith("faq/"):
@@ -134,8 +144,8 @@ def _bot_turn(
 ) -> Decision:
     intent = parse.intent.name
     verdict = parse.verdict.confidence
-    if verdict is Confidence.LOW or intent in ("out_of_scope", "nlu_fallback"):
-        return _fallback(parse, state, ctx)
+    if verdict is Confidence.LOW or intent in FALLBACK_INTENTS:
+        return fall_back(parse, state, ctx)
     if verdict is Confidence.AMBIGUOUS and intent not in SMALL_TALK:
         suggestions = _suggestions(parse, ctx)
         if len(suggestions) >= 2:
@@ -149,7 +159,7 @@ def _bot_turn(
     if intent in FORM_INTENTS:
         return _start_form(FORM_INTENTS[intent], message, state, ctx)
     if intent == "request_human":
-        return _handoff(state, ctx, "customer asked for a person")
+        return hand_off(state, ctx, "customer asked for a person")
     if intent == "cancel":
         return Decision(Action.SMALLTALK, [Reply(texts.NOTHING_TO_CANCEL)], state)
     if intent == "affirm":
@@ -173,13 +183,14 @@ def _suggestions(parse: Parse, ctx: Context) -> list[Button]:
     return buttons
 
 
-def _fallback(parse: Parse, state: ConversationState, ctx: Context) -> Decision:
+def fall_back(parse: Parse, state: ConversationState, ctx: Context) -> Decision:
+    """Ask to rephrase; the `escalate_after`-th miss in a row hands off or opens a ticket."""
     state.fallback_streak += 1
     state.last_suggestions = []
     if state.fallback_streak >= ctx.escalate_after:
         state.fallback_streak = 0
         if ctx.operator_available:
-            return _handoff(state, ctx, "not understood twice in a row")
+            return hand_off(state, ctx, "not understood twice in a row")
         return _start_form(TICKET_FORM, None, state, ctx, preface=texts.ESCALATE_TO_TICKET)
     text = texts.FALLBACK
     if parse.intent.name == "out_of_scope" and parse.understood:
@@ -187,7 +198,8 @@ def _fallback(parse: Parse, state: ConversationState, ctx: Context) -> Decision:
     return Decision(Action.FALLBACK, [Reply(text, texts.FALLBACK_BUTTONS)], state)
 
 
-def _handoff(state: ConversationState, ctx: Context, reason: str) -> Decision:
+def hand_off(state: ConversationState, ctx: Context, reason: str) -> Decision:
+    """Join the operator queue, or say nobody is available (the form, if any, is dropped)."""
     state.form = None
     if not ctx.operator_available:
         reply = Reply(texts.HANDOFF_UNAVAILABLE, texts.HANDOFF_UNAVAILABLE_BUTTONS)
@@ -248,7 +260,7 @@ def _form_turn(
         return answered
     if not answer.valid:
         if parse.understood and parse.intent.name == "request_human" and not slot.free_text:
-            return _handoff(state, ctx, "customer asked for a person during a form")
+            return hand_off(state, ctx, "customer asked for a person during a form")
         state.form.retries += 1
         hint = slot.hint if state.form.retries < 2 else f"{slot.hint} {texts.CANCEL_HINT}"
         return Decision(action, [Reply(hint, slot.buttons)], state)
@@ -266,15 +278,19 @@ def _form_turn(
 
 def _draft(form: Form, state: ConversationState, message: InboundMessage) -> TicketDraft:
     assert state.form is not None
-    slots = state.form.slots
+    return draft_ticket(form, state.form.slots, state.sender_id, message.channel)
+
+
+def draft_ticket(form: Form, slots: Mapping, sender_id: str, channel: str) -> TicketDraft:
+    """The ticket a completed form asks for (a skipped slot's value is None)."""
     attachments = tuple(slots.get("attachment") or ())
     if form is RETURN_FORM:
         reason = slots.get("reason")
         return TicketDraft(
             type=TicketType.RETURN,
             topic="return",
-            sender_id=state.sender_id,
-            channel=message.channel,
+            sender_id=sender_id,
+            channel=channel,
             order_number=slots.get("order_number"),
             reason=reason,
             message=f"درخواست مرجوعی — {REASONS.get(reason, reason)}",
@@ -282,8 +298,8 @@ def _draft(form: Form, state: ConversationState, message: InboundMessage) -> Tic
     return TicketDraft(
         type=TicketType.TICKET,
         topic=slots.get("topic") or "other",
-        sender_id=state.sender_id,
-        channel=message.channel,
+        sender_id=sender_id,
+        channel=channel,
         name=slots.get("name"),
         email=slots.get("email"),
         phone=slots.get("phone"),

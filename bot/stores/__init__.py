@@ -1,4 +1,5 @@
-"""Storage backends for conversations, tickets, attachments and turns, chosen by URL.
+"""Storage backends for conversations, tickets, attachments, turns and the workbench's
+knowledge, chosen by URL.
 
     memory://                          everything in this process (tests, demos)
     sqlite:///var/pasokhgoo.db         one file, WAL mode
@@ -18,7 +19,13 @@ from types import TracebackType
 
 from bot.domain import TICKET_TRANSITIONS, TicketStatus
 from bot.errors import ConfigError, TicketTransitionError
-from bot.ports import AttachmentStore, ConversationStore, TicketStore, TurnRecorder
+from bot.ports import (
+    AttachmentStore,
+    ConversationStore,
+    KnowledgeStore,
+    TicketStore,
+    TurnRecorder,
+)
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENT_BYTES",
@@ -38,6 +45,7 @@ class Stores:
     tickets: TicketStore
     attachments: AttachmentStore
     turns: TurnRecorder
+    knowledge: KnowledgeStore  # the workbench's FAQ entries, examples, drafts, runs
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def close(self) -> None:

@@ -29,6 +29,7 @@ from bot.domain import (
 from bot.errors import NotFoundError, StorageError
 from bot.stores import Stores, as_utc, check_transition, normalize_tracking_code
 from bot.stores.attachments import FileAttachmentStore, StoredAttachment
+from bot.stores.knowledge_memory import MemoryKnowledgeStore
 
 __all__ = [
     "MemoryAttachmentIndex",
@@ -68,6 +69,7 @@ def open_memory_stores(uploads: Path, max_attachment_bytes: int) -> Stores:
             uploads, MemoryAttachmentIndex(memory), max_attachment_bytes
         ),
         turns=MemoryTurnRecorder(memory),
+        knowledge=MemoryKnowledgeStore(),
     )
 
 

@@ -21,6 +21,7 @@ from alembic.util import CommandError
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Connection,
     DateTime,
@@ -209,6 +210,83 @@ turns = Table(
     Index("ix_turns_at", "at"),
 )
 
+# --- the workbench (bot.knowledge; its store is bot.stores.knowledge_sql) -------------
+
+faq_entries = Table(
+    "faq_entries",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("category", String(255), nullable=False),
+    Column("questions", _Json, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("tags", _Json, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("author", String(255), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("revision", Integer, nullable=False),
+)
+
+faq_history = Table(
+    "faq_history",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("author", String(255), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("before", _Json),
+    Column("after", _Json),
+    Column("note", Text, nullable=False),
+    Index("ix_faq_history_key", "key", "id"),
+    sqlite_autoincrement=True,
+)
+
+intent_examples = Table(
+    "intent_examples",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("intent", String(255), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author", String(255), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_intent_examples_intent", "intent"),
+)
+
+faq_suggestions = Table(
+    "faq_suggestions",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("sender_id", String(255), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("operator", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("entry_key", String(64)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_faq_suggestions_status", "status", "id"),
+)
+
+training_runs = Table(
+    "training_runs",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("status", String(16), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("author", String(255), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime()),
+    Column("error", Text),
+    Column("findings", _Json, nullable=False),
+    Column("data_hash", String(64)),
+    Column("counts", _Json, nullable=False),
+    Column("knowledge", _Json),
+    Index("ix_training_runs_status", "status", "id"),
+    sqlite_autoincrement=True,
+)
+
 
 class _Database:
     """An engine plus the two ways this module talks to it: read, and write atomically."""
@@ -246,6 +324,8 @@ def _describe(exc: DBAPIError | PoolTimeout) -> str:
 
 
 def open_sql_stores(database_url: str, uploads: Path, max_attachment_bytes: int) -> Stores:
+    from bot.stores.knowledge_sql import SqlKnowledgeStore  # it imports this module
+
     engine = _create_engine(database_url)
     db = _Database(engine)
     try:
@@ -258,6 +338,7 @@ def open_sql_stores(database_url: str, uploads: Path, max_attachment_bytes: int)
         tickets=SqlTicketStore(db),
         attachments=FileAttachmentStore(uploads, SqlAttachmentIndex(db), max_attachment_bytes),
         turns=SqlTurnRecorder(db),
+        knowledge=SqlKnowledgeStore(db),
         closer=engine.dispose,
     )
 

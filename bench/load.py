@@ -1,0 +1,228 @@
+"""A bounded load run against `pasokhgoo serve --workers 2` on loopback, mixed traffic.
+
+    .venv/bin/python bench/load.py [--seconds 60] [--concurrency 16] [--workers 2]
+        [--model DIR] [--database-url postgresql+psycopg://…] [--redis-url redis://…]
+
+Starts the server (in a temp var dir with a copy of --model or var/model, else it trains
+one first; SQLite
+unless --database-url), waits for /readyz, then runs `concurrency` async clients for
+`seconds`: FAQ questions and small talk from many senders, ticket forms start to end,
+transcript polls and FAQ searches. Prints throughput, p50/p99 latency per kind, errors,
+and the workers' RSS before and after. The server is stopped on the way out, on error too.
+Prints numbers only; it is not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "شماره تلفن پشتیبانی چنده؟",
+    "هزینه ارسال چقدره",
+    "چطور سفارشم رو لغو کنم",
+    "سلام",
+    "ممنون",
+    "ساعت کاری پشتیبانی؟",
+    "مرجوع کردن کالا چطوریه",
+    "asdf qwer",
+]
+TICKET_FORM = [
+    "میخوام تیکت ثبت کنم",
+    '/inform{"topic": "order"}',
+    "مریم احمدی",
+    "maryam@example.com",
+    "09121234567",
+    "۱۲۳۴۵۶۷۸",
+    "سفارشم دیر رسیده",
+    "/skip",
+    "/affirm",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    """The resident memory of a process and its children (the uvicorn workers)."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        status = Path(f"/proc/{one}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.statuses: Counter[tuple[str, int]] = Counter()
+        self.failures: Counter[str] = Counter()
+
+    def record(self, kind: str, seconds: float, status: int) -> None:
+        self.latencies[kind].append(seconds * 1000)
+        self.statuses[(kind, status)] += 1
+
+
+async def timed(stats: Stats, kind: str, request) -> httpx.Response | None:
+    started = time.perf_counter()
+    try:
+        response = await request
+    except httpx.HTTPError as exc:
+        stats.failures[f"{kind}:{type(exc).__name__}"] += 1
+        return None
+    stats.record(kind, time.perf_counter() - started, response.status_code)
+    return response
+
+
+async def customer(client: httpx.AsyncClient, n: int, stop: float, stats: Stats) -> None:
+    rng = random.Random(n)
+    turn = 0
+    while time.monotonic() < stop:
+        turn += 1
+        sender = f"load-{n}-{turn}"
+        roll = rng.random()
+        if roll < 0.10:  # a whole ticket form
+            for text in TICKET_FORM:
+                body = {"sender_id": sender, "text": text}
+                await timed(stats, "chat-form", client.post("/v1/chat", json=body))
+        elif roll < 0.20:
+            await timed(stats, "poll", client.get(f"/v1/chat/load-{n}-{turn - 1}/messages"))
+        elif roll < 0.30:
+            q = rng.choice(QUESTIONS)
+            await timed(stats, "faq-search", client.get("/v1/faq/search", params={"q": q}))
+        else:
+            body = {"sender_id": sender, "text": rng.choice(QUESTIONS)}
+            await timed(stats, "chat", client.post("/v1/chat", json=body))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+async def run_load(url: str, seconds: float, concurrency: int) -> tuple[Stats, float]:
+    stats = Stats()
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        started = time.monotonic()
+        stop = started + seconds
+        await asyncio.gather(*(customer(client, n, stop, stats) for n in range(concurrency)))
+        return stats, time.monotonic() - started
+
+
+def start_server(args: argparse.Namespace, var_dir: Path, port: int, log) -> subprocess.Popen:
+    model = args.model or REPO_ROOT / "var" / "model"
+    if model.exists():
+        shutil.copytree(model, var_dir / "model")
+    env = {
+        **os.environ,
+        "PASOKHGOO_VAR_DIR": str(var_dir),
+        "PASOKHGOO_MODEL_POLL_SECONDS": "0",
+        "PASOKHGOO_RATE_PER_SENDER": "0",  # many senders anyway; measure the chat itself
+    }
+    if args.database_url:
+        env["PASOKHGOO_DATABASE_URL"] = args.database_url
+    if args.redis_url:
+        env["PASOKHGOO_REDIS_URL"] = args.redis_url
+        env["PASOKHGOO_REDIS_PREFIX"] = f"bench{port}"
+    command = [
+        str(Path(sys.executable).with_name("pasokhgoo")),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+    ]
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the server exited before it was ready")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the server was not ready in time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--model", type=Path, help="a trained model to copy (default var/model)")
+    parser.add_argument("--database-url")
+    parser.add_argument("--redis-url")
+    args = parser.parse_args()
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="pasokhgoo-load-") as tmp:
+        var_dir = Path(tmp) / "var"
+        var_dir.mkdir()
+        with (Path(tmp) / "server.log").open("wb") as log:
+            process = start_server(args, var_dir, port, log)
+            try:
+                wait_ready(url, process)
+                rss_before = rss_kib(process.pid)
+                stats, elapsed = asyncio.run(run_load(url, args.seconds, args.concurrency))
+                rss_after = rss_kib(process.pid)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    report(stats, elapsed, args, rss_before, rss_after)
+
+
+def report(stats: Stats, elapsed: float, args, rss_before: int, rss_after: int) -> None:
+    total = sum(stats.statuses.values())
+    errors = sum(n for (_, status), n in stats.statuses.items() if status >= 500)
+    errors += sum(stats.failures.values())
+    print(
+        f"{args.workers} workers, {args.concurrency} clients, {elapsed:.1f} s: "
+        f"{total} requests, {total / elapsed:.1f} req/s, errors {errors}"
+    )
+    print(f"{'kind':<12}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}  statuses")
+    for kind, values in sorted(stats.latencies.items()):
+        statuses = {s: n for (k, s), n in stats.statuses.items() if k == kind}
+        print(
+            f"{kind:<12}{len(values):>8}{percentile(values, 0.5):>10.1f}"
+            f"{percentile(values, 0.99):>10.1f}  {statuses}"
+        )
+    if stats.failures:
+        print(f"transport failures: {dict(stats.failures)}")
+    print(f"RSS (parent + workers): {rss_before / 1024:.0f} MiB → {rss_after / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
