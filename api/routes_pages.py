@@ -1,5 +1,6 @@
 """The web pages: the widget's demo shop page (`/widget`), the operator console
-(`/console`), and the static files they and any shop's embed load (`/static/…`).
+(`/console`), the content team's admin page (`/admin`), and the static files they and
+any shop's embed load (`/static/…`).
 
 Everything is shipped inside the package (`api/static/`), so nothing comes from a CDN.
 Pages are sent with a Content-Security-Policy that allows only this origin's scripts,
@@ -34,7 +35,7 @@ MEDIA_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
 }
-PAGES = {"widget": "demo.html", "console": "console.html"}
+PAGES = {"widget": "demo.html", "console": "console.html", "admin": "admin.html"}
 
 # a Host header we are willing to repeat in the CSP (anything else gets 'self' alone)
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
@@ -95,6 +96,12 @@ async def widget_demo(request: Request) -> HTMLResponse:
 async def operator_console(request: Request) -> HTMLResponse:
     """The operators' page: waiting queue, live conversations and tickets."""
     return _serve_page(request, PAGES["console"])
+
+
+@router.api_route("/admin", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def admin_page(request: Request) -> HTMLResponse:
+    """The content team's page: FAQ entries, import, training, gaps and charts."""
+    return _serve_page(request, PAGES["admin"])
 
 
 @functools.cache

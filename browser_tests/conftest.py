@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from drivers import OPERATOR_TOKENS
+from drivers import ADMIN_TOKEN, OPERATOR_TOKENS
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -112,6 +112,7 @@ def server(tmp_path: Path, model_dir: Path) -> Iterator[Server]:
         "PASOKHGOO_VAR_DIR": str(tmp_path / "var"),
         "PASOKHGOO_MODEL_DIR": str(model_dir),
         "PASOKHGOO_OPERATOR_TOKENS": json.dumps(OPERATOR_TOKENS),
+        "PASOKHGOO_ADMIN_TOKEN": ADMIN_TOKEN,
     }
     env.pop("PASOKHGOO_DATABASE_URL", None)
     command = [

@@ -8,9 +8,10 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-__all__ = ["OPERATOR_TOKENS", "Console", "Widget", "create_ticket_by_api"]
+__all__ = ["ADMIN_TOKEN", "OPERATOR_TOKENS", "Console", "Widget", "create_ticket_by_api"]
 
 OPERATOR_TOKENS = {"sara": "sara-browser-token", "reza": "reza-browser-token"}
+ADMIN_TOKEN = "admin-browser-token"
 
 
 class Widget:

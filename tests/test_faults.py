@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 import redis
+from apihelpers import SARA, TICKET_FORM
 from serverkit import (
     Server,
     TcpProxy,
@@ -25,18 +26,7 @@ from bot.dialogue.texts import TICKET_FAILED
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
-SARA = {"Authorization": "Bearer sara-secret"}
 FAQ = "شماره تلفن پشتیبانی چنده؟"
-TICKET_FORM = [
-    "میخوام تیکت ثبت کنم",
-    '/inform{"topic": "order"}',
-    "مریم احمدی",
-    "maryam@example.com",
-    "09121234567",
-    "۱۲۳۴۵۶۷۸",
-    "سفارشم دیر رسیده",
-    "/skip",
-]
 
 
 @dataclass

@@ -20,8 +20,8 @@ from api.app import create_app
 from api.routes_pages import STATIC_DIR
 from bot.settings import PROJECT_ROOT, Settings
 
-PAGES = ["/widget", "/console"]
-SCRIPTS = ["widget.js", "console.js"]
+PAGES = ["/widget", "/console", "/admin"]
+SCRIPTS = ["widget.js", "console.js", "admin.js"]
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,14 @@ def test_console_page_has_the_token_login(pages: TestClient) -> None:
     assert '<script src="/static/console.js" defer></script>' in html
 
 
+def test_admin_page_has_the_token_login_and_only_its_own_script(pages: TestClient) -> None:
+    response = pages.get("/admin")
+    assert csp(response)["script-src"] == ["'self'"]
+    html = response.text
+    assert '<label for="token">' in html and 'type="password"' in html
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/admin.js" defer>']
+
+
 @pytest.mark.parametrize(
     ("path", "content_type"),
     [
@@ -89,6 +97,8 @@ def test_console_page_has_the_token_login(pages: TestClient) -> None:
         ("fonts.css", "text/css; charset=utf-8"),
         ("console.js", "text/javascript; charset=utf-8"),
         ("console.css", "text/css; charset=utf-8"),
+        ("admin.js", "text/javascript; charset=utf-8"),
+        ("admin.css", "text/css; charset=utf-8"),
         ("demo.css", "text/css; charset=utf-8"),
         ("fonts/Vazirmatn-Regular.woff2", "font/woff2"),
         ("fonts/Vazirmatn-Bold.woff2", "font/woff2"),

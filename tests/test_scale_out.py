@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import redis
-from apihelpers import assert_error
+from apihelpers import SARA, TICKET_FORM, assert_error
 from serverkit import (
     REDIS_URL,
     Server,
@@ -26,18 +26,6 @@ from serverkit import (
 from websockets.sync.client import connect
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
-
-SARA = {"Authorization": "Bearer sara-secret"}
-TICKET_FORM = [
-    "میخوام تیکت ثبت کنم",
-    '/inform{"topic": "order"}',
-    "مریم احمدی",
-    "maryam@example.com",
-    "09121234567",
-    "۱۲۳۴۵۶۷۸",
-    "سفارشم دیر رسیده",
-    "/skip",
-]
 
 
 @dataclass
