@@ -54,6 +54,9 @@ def build_services(settings: Settings) -> Services:
         curation = Curation(stores.knowledge, settings.data_dir)
         serving = load_knowledge(settings, curation)
         assistant = serving[0]
+        # hazm builds its Normalizer on first use (1-2 s): pay it before /readyz says
+        # ready, not in the first customer's answer
+        assistant.interpreter.parse("سلام")
         schedule = load_schedule(settings)
         live = open_live_for(settings)
         engine = build_engine(settings, assistant, stores, schedule, live)

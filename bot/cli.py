@@ -113,9 +113,10 @@ def ask(
     for score in parse.ranking[:5]:
         table.add_row(score.name, f"{score.confidence:.3f}")
     console.print(table)
-    if parse.faq_hits:
+    faq_hits = loaded.interpreter.model.index.search(text, 3)
+    if faq_hits:
         hits = Table("faq key", "score", "closest question", title="FAQ index")
-        for hit in parse.faq_hits[:3]:
+        for hit in faq_hits:
             hits.add_row(hit.key, f"{hit.score:.3f}", hit.question)
         console.print(hits)
     for entity in parse.entities:

@@ -134,17 +134,16 @@ class Interpreter:
         self.rule = rule or FallbackRule()
         self.synonyms = {normalize(k): v for k, v in (synonyms or {}).items()}
 
-    def rank(self, features: str) -> tuple[list[IntentScore], list[Hit]]:
-        """The classifier's calibrated ranking, and the FAQ index's closest entries.
+    def rank(self, features: str) -> list[IntentScore]:
+        """The classifier's calibrated ranking.
 
-        The index does not move the ranking: in cross-validation, adding its cosines to
-        the classifier's probabilities gave the same precision at every coverage as the
-        classifier alone, and taking their maximum lost two points (docs/performance.md).
-        Its hits name the suggestions when the bot asks the customer to choose.
+        The FAQ index does not move it: in cross-validation, adding the index's cosines
+        to the classifier's probabilities gave the same precision at equal coverage as
+        the classifier alone, and taking their maximum lost two points
+        (docs/performance.md).
         """
         ranking = self.model.classifier.rank(features, RANKING_SIZE)
-        hits = self.model.index.search_normalized(features, FAQ_CANDIDATES)
-        return [IntentScore(n, float(c)) for n, c in ranking], hits
+        return [IntentScore(n, float(c)) for n, c in ranking]
 
     def parse_payload(self, text: str) -> Parse | None:
         """A button payload: the named intent at confidence 1, entities from its JSON."""
@@ -171,11 +170,13 @@ class Interpreter:
             return payload
         features = prepare(text)
         normalized = features  # what the model saw, Finglish reading included
-        if features:
-            ranking, hits = self.rank(features)
-        else:
-            ranking, hits = [], []
+        ranking = self.rank(features) if features else []
         verdict = self.rule.judge([(s.name, s.confidence) for s in ranking])
+        # the index only names suggestions when the bot must ask which topic is meant;
+        # searching it on every message cost 20-70% of a parse (docs/performance.md)
+        hits: list[Hit] = []
+        if verdict.confidence is Confidence.AMBIGUOUS:
+            hits = self.model.index.search_normalized(features, FAQ_CANDIDATES)
         entities = extract_entities(text)
         if self.synonyms:
             entities = [
