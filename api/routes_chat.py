@@ -147,10 +147,16 @@ async def chat_events(websocket: WebSocket, sender_id: str) -> None:
     if not re.match(SENDER_PATTERN, sender_id):
         await websocket.close(code=1008)
         return
-    services = websocket.app.state.services
-    subscription = services.engine.bus.subscribe(sender_id)
+    await stream_events(websocket, sender_id)
+
+
+async def stream_events(websocket: WebSocket, key: str) -> None:
+    """Subscribe to `key`'s events (one conversation, or "*" for all), accept the socket
+    once the subscription delivers (with Redis, nothing published after "connected" is
+    missed), and forward events until the client goes away."""
+    subscription = websocket.app.state.services.engine.bus.subscribe(key)
     try:
-        ready = getattr(subscription, "ready", None)  # Redis: subscribed before "connected"
+        ready = getattr(subscription, "ready", None)
         if ready is not None:
             await ready()
         await websocket.accept()
@@ -212,7 +218,8 @@ async def upload_attachment(
 async def model_parse(body: ParseRequest, services: ServicesDep, settings: SettingsDep) -> dict:
     """Rasa 3.6's NLU parse result for one message (Pasokhgoo as Rasa's NLU server)."""
     check_length(body.text, settings)
-    return services.assistant.interpreter.parse(body.text).to_rasa()
+    parse = await run_in_threadpool(services.assistant.interpreter.parse, body.text)
+    return parse.to_rasa()
 
 
 @router.get("/v1/faq/search", tags=["faq"], responses=ERRORS)
@@ -225,7 +232,8 @@ async def faq_search(
     """The FAQ entries closest to a question, with their answers."""
     check_length(q, settings)
     interpreter = services.assistant.interpreter
-    hits = interpreter.model.index.search(q, k)
+    # a search costs milliseconds of CPU: off the event loop, like every chat turn
+    hits = await run_in_threadpool(interpreter.model.index.search, q, k)
     return {
         "query": q,
         "hits": [

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.deps import ServicesDep, StaffDep, websocket_staff
 from api.errors import ApiError, ErrorBody
-from api.routes_chat import _pump
+from api.routes_chat import stream_events
 from api.schemas import OperatorReply, TicketReplyIn, TicketStatusChange
 from bot.domain import Ticket, TicketStatus, TicketType
 from bot.entities import normalize_phone
@@ -180,7 +180,7 @@ def _handoff_error(exc: HandoffError) -> ApiError:
 @router.get("/v1/operator/queue", tags=["operator"], responses=AUTH_ERRORS)
 async def operator_queue(services: ServicesDep, staff: StaffDep) -> dict:
     """Conversations waiting for a person (and those held), with transcript and reason."""
-    services.desk.seen(staff.name)
+    await _seen(services, staff.name)
     items = await run_in_threadpool(services.desk.queue)
     return {"conversations": [item.to_dict() for item in items]}
 
@@ -188,13 +188,22 @@ async def operator_queue(services: ServicesDep, staff: StaffDep) -> dict:
 @router.post("/v1/operator/presence", tags=["operator"], responses=AUTH_ERRORS)
 async def operator_presence(services: ServicesDep, staff: StaffDep) -> dict:
     """Say the operator is online (the console calls this every minute)."""
-    services.desk.seen(staff.name)
-    now = services.engine.clock()
-    return {
-        "operator": staff.name,
-        "online": services.engine.presence.online(now),
-        "available": services.engine.operator_available(now),
-    }
+
+    def presence() -> dict:
+        services.desk.seen(staff.name)
+        now = services.engine.clock()
+        return {
+            "operator": staff.name,
+            "online": services.engine.presence.online(now),
+            "available": services.engine.operator_available(now),
+        }
+
+    return await run_in_threadpool(presence)
+
+
+async def _seen(services, operator: str) -> None:
+    """Presence lives in Redis when scaled out: never wait for it on the event loop."""
+    await run_in_threadpool(services.desk.seen, operator)
 
 
 async def _desk(call, *args):
@@ -208,7 +217,7 @@ async def _desk(call, *args):
     "/v1/operator/conversations/{sender_id}/claim", tags=["operator"], responses=AUTH_ERRORS
 )
 async def operator_claim(sender_id: str, services: ServicesDep, staff: StaffDep) -> dict:
-    services.desk.seen(staff.name)
+    await _seen(services, staff.name)
     state = await _desk(services.desk.claim, sender_id, staff.name)
     return {"sender_id": sender_id, "mode": str(state.mode), "operator": state.operator}
 
@@ -219,7 +228,7 @@ async def operator_claim(sender_id: str, services: ServicesDep, staff: StaffDep)
 async def operator_message(
     sender_id: str, body: OperatorReply, services: ServicesDep, staff: StaffDep
 ) -> dict:
-    services.desk.seen(staff.name)
+    await _seen(services, staff.name)
     entry = await _desk(services.desk.reply, sender_id, staff.name, body.text)
     return entry.to_dict()
 
@@ -239,10 +248,4 @@ async def operator_events(websocket: WebSocket) -> None:
     if staff is None:
         await websocket.close(code=1008)
         return
-    services = websocket.app.state.services
-    await websocket.accept()
-    subscription = services.engine.bus.subscribe(ALL)
-    try:
-        await _pump(websocket, subscription)
-    finally:
-        subscription.close()
+    await stream_events(websocket, ALL)

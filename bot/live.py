@@ -159,7 +159,7 @@ def open_live(
     url: str | None,
     prefix: str = "pasokhgoo",
     *,
-    lock_ttl_seconds: float = 30.0,
+    lock_ttl_seconds: float = 10.0,
     lock_wait_seconds: float = 10.0,
 ) -> Live:
     """The backends `url` names (see the module docstring)."""

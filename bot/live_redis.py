@@ -2,7 +2,9 @@
 
     RedisLocks     SET key token NX PX ttl per conversation; released by a Lua
                    compare-and-delete, so a worker never frees a lock it lost to expiry;
-                   the expiry means a killed worker cannot block a conversation for long
+                   the expiry means a killed worker cannot block a conversation for long,
+                   and a watchdog thread extends the locks a live worker holds every
+                   ttl/3, so a slow turn keeps its lock however long it takes
     RedisPresence  a key per operator with a TTL
     RedisBus       PUBLISH JSON to a channel per conversation and to an all-channel; a
                    WebSocket's subscription reads with redis.asyncio in its own event loop
@@ -25,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import redis
@@ -44,6 +47,14 @@ T = TypeVar("T")
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
     return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+# extend the key's expiry only while it still holds our token
+_EXTEND = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0
 """
@@ -97,7 +108,7 @@ class RedisLocks:
         client: redis.Redis,
         prefix: str,
         health: RedisHealth,
-        ttl_seconds: float = 30.0,
+        ttl_seconds: float = 10.0,
         wait_seconds: float = 10.0,
     ) -> None:
         self._client, self._prefix, self._health = client, prefix, health
@@ -105,7 +116,12 @@ class RedisLocks:
         self._wait = wait_seconds
         self._local = LocalLocks()
         self._release = client.register_script(_RELEASE)
+        self._extend = client.register_script(_EXTEND)
         self._held = threading.local()
+        self._holding: dict[str, str] = {}  # key → token of every lock this worker holds
+        self._guard = threading.Lock()
+        self._stopped = threading.Event()
+        self._watchdog: threading.Thread | None = None
 
     @contextmanager
     def hold(self, sender_id: str) -> Iterator[None]:
@@ -117,12 +133,48 @@ class RedisLocks:
             key = f"{self._prefix}:lock:{sender_id}"
             token = self._acquire(key)
             held.add(sender_id)
+            if token is not None:
+                self._watch(key, token)
             try:
                 yield
             finally:
                 held.discard(sender_id)
                 if token is not None:
+                    with self._guard:
+                        self._holding.pop(key, None)
                     self._health.call(lambda: self._release(keys=[key], args=[token]), lambda: None)
+
+    def close(self) -> None:
+        """Stop the watchdog (the locks still held then expire on their own)."""
+        self._stopped.set()
+
+    def _watch(self, key: str, token: str) -> None:
+        with self._guard:
+            self._holding[key] = token
+            if self._watchdog is None:
+                self._watchdog = threading.Thread(
+                    target=self._keep_alive, name="pasokhgoo-lock-watchdog", daemon=True
+                )
+                self._watchdog.start()
+
+    def _keep_alive(self) -> None:
+        """Every ttl/3, push back the expiry of each lock still held, in one round trip."""
+        while not self._stopped.wait(self._ttl_ms / 3000):
+            with self._guard:
+                holding = list(self._holding.items())
+            if holding:
+                extended = self._health.call(partial(self._extend_all, holding), lambda: None)
+                for (key, token), ok in zip(holding, extended or (), strict=False):
+                    if not ok and self._holding.get(key) == token:
+                        # it expired before we got to it (Redis stalled, or a pause
+                        # longer than the TTL): another worker may be in this turn now
+                        log.warning("lock.lost")
+
+    def _extend_all(self, holding: list[tuple[str, str]]) -> list[int]:
+        pipe = self._client.pipeline(transaction=False)
+        for key, token in holding:
+            self._extend(keys=[key], args=[token, self._ttl_ms], client=pipe)
+        return pipe.execute()
 
     def _acquire(self, key: str) -> str | None:
         """Our token once the lock is ours; None when Redis is down (local lock only)."""
@@ -265,7 +317,7 @@ def open_redis_live(
     url: str,
     prefix: str,
     *,
-    lock_ttl_seconds: float = 30.0,
+    lock_ttl_seconds: float = 10.0,
     lock_wait_seconds: float = 10.0,
     presence_ttl: timedelta = timedelta(minutes=5),
 ) -> tuple[RedisLocks, RedisPresence, RedisBus, Callable[[], None]]:
@@ -276,9 +328,15 @@ def open_redis_live(
         url, socket_connect_timeout=1.0, socket_timeout=2.0, health_check_interval=30
     )
     health = RedisHealth()
+    locks = RedisLocks(client, prefix, health, lock_ttl_seconds, lock_wait_seconds)
+
+    def close() -> None:
+        locks.close()
+        client.close()
+
     return (
-        RedisLocks(client, prefix, health, lock_ttl_seconds, lock_wait_seconds),
+        locks,
         RedisPresence(client, prefix, health, presence_ttl),
         RedisBus(client, url, prefix, health),
-        client.close,
+        close,
     )

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # and live events through Redis (unset: this process only); keys start with the prefix
     redis_url: str | None = Field(None, description="redis://host:6379/0")
     redis_prefix: str = Field("pasokhgoo", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
-    lock_ttl_seconds: float = Field(30.0, gt=0, description="a dead worker's lock expires")
+    lock_ttl_seconds: float = Field(10.0, gt=0, description="a dead worker's lock expires")
     lock_wait_seconds: float = Field(10.0, ge=0, description="then the turn goes ahead")
 
     # abuse limits on /v1/chat and /webhooks/rest/webhook, messages a minute (a minute's

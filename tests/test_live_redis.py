@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -25,16 +26,18 @@ def prefix():
 
 
 @pytest.mark.redis
-def test_a_lock_lost_to_expiry_is_not_released_by_its_old_holder(prefix) -> None:
+def test_a_lock_lost_to_expiry_is_not_released_by_its_old_holder(prefix, caplog) -> None:
     live = open_live(REDIS_URL, prefix, lock_ttl_seconds=0.3, lock_wait_seconds=5)
     client = redis.Redis.from_url(REDIS_URL)
     key = f"{prefix}:lock:c1"
     try:
-        with live.locks.hold("c1"):
+        with caplog.at_level(logging.WARNING, "pasokhgoo.live"), live.locks.hold("c1"):
             assert client.get(key) is not None
-            time.sleep(0.5)  # expired: another worker takes the conversation
+            client.delete(key)  # expired while Redis stalled: another worker takes it
             assert client.set(key, "other-worker", nx=True, px=10_000)
-        assert client.get(key) == b"other-worker"  # our release left theirs alone
+            time.sleep(0.3)  # the watchdog's next round finds the lock gone
+        assert client.get(key) == b"other-worker"  # neither renewed nor released by us
+        assert "lock.lost" in caplog.text
         client.delete(key)
         with live.locks.hold("c1"), live.locks.hold("c1"):  # re-entrant in one thread
             pass
@@ -42,6 +45,33 @@ def test_a_lock_lost_to_expiry_is_not_released_by_its_old_holder(prefix) -> None
     finally:
         client.close()
         live.close()
+
+
+@pytest.mark.redis
+def test_a_slow_turn_keeps_its_lock_past_the_ttl(prefix) -> None:
+    """Worker one's turn takes four TTLs; worker two's turn of the same customer waits
+    for it instead of running alongside once the first TTL is over."""
+    one, two = (open_live(REDIS_URL, prefix, lock_ttl_seconds=0.3) for _ in range(2))
+    events: list[str] = []
+    entered = threading.Event()
+
+    def slow_turn() -> None:
+        with one.locks.hold("c1"):
+            entered.set()
+            time.sleep(1.2)
+            events.append("one done")
+
+    worker = threading.Thread(target=slow_turn)
+    try:
+        worker.start()
+        assert entered.wait(5)
+        with two.locks.hold("c1"):
+            events.append("two starts")
+        worker.join()
+        assert events == ["one done", "two starts"]
+    finally:
+        one.close()
+        two.close()
 
 
 @pytest.mark.redis
