@@ -2,14 +2,17 @@
 
     .venv/bin/python bench/load.py [--seconds 60] [--concurrency 16] [--workers 2]
         [--model DIR] [--database-url postgresql+psycopg://…] [--redis-url redis://…]
+        [--sample-seconds 5] [--plot docs/img/load_rss.png]
 
 Starts the server (in a temp var dir with a copy of --model or var/model, else it trains
 one first; SQLite
 unless --database-url), waits for /readyz, then runs `concurrency` async clients for
 `seconds`: FAQ questions and small talk from many senders, ticket forms start to end,
 transcript polls and FAQ searches. Prints throughput, p50/p99 latency per kind, errors,
-and the workers' RSS before and after. The server is stopped on the way out, on error too.
-Prints numbers only; it is not a test.
+and the workers' RSS sampled every few seconds: before, after, per minute, and the
+slope of a straight line fitted to the second half of the run (a growth trend shows there
+once warm-up is over); `--plot FILE` draws it. The server is stopped on the way out, on
+error too. Prints numbers only; it is not a test.
 """
 
 from __future__ import annotations
@@ -123,14 +126,60 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-async def run_load(url: str, seconds: float, concurrency: int) -> tuple[Stats, float]:
+async def sample_rss(pid: int, every: float, stop: float, samples: list[tuple[float, int]]):
+    """(seconds since start, KiB) of the server and its workers, every `every` seconds."""
+    started = time.monotonic()
+    while True:
+        samples.append((time.monotonic() - started, rss_kib(pid)))
+        if time.monotonic() >= stop:
+            return
+        await asyncio.sleep(min(every, max(0.0, stop - time.monotonic())))
+
+
+async def run_load(
+    url: str, seconds: float, concurrency: int, pid: int, every: float
+) -> tuple[Stats, float, list[tuple[float, int]]]:
     stats = Stats()
+    samples: list[tuple[float, int]] = []
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
         started = time.monotonic()
         stop = started + seconds
+        sampler = asyncio.create_task(sample_rss(pid, every, stop, samples))
         await asyncio.gather(*(customer(client, n, stop, stats) for n in range(concurrency)))
-        return stats, time.monotonic() - started
+        await sampler
+        return stats, time.monotonic() - started, samples
+
+
+def slope_mib_per_minute(samples: list[tuple[float, int]]) -> float:
+    """Least-squares slope of RSS over the second half of the run, MiB a minute."""
+    half = [(t, kib / 1024) for t, kib in samples if t >= samples[-1][0] / 2]
+    if len(half) < 2:
+        return 0.0
+    mean_t = sum(t for t, _ in half) / len(half)
+    mean_m = sum(m for _, m in half) / len(half)
+    var = sum((t - mean_t) ** 2 for t, _ in half)
+    cov = sum((t - mean_t) * (m - mean_m) for t, m in half)
+    return cov / var * 60 if var else 0.0
+
+
+def plot_rss(samples: list[tuple[float, int]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot([t for t, _ in samples], [kib / 1024 for _, kib in samples], marker=".")
+    ax.set_xlabel("seconds under load")
+    ax.set_ylabel("RSS, parent + workers (MiB)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def start_server(args: argparse.Namespace, var_dir: Path, port: int, log) -> subprocess.Popen:
@@ -181,6 +230,8 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="a trained model to copy (default var/model)")
     parser.add_argument("--database-url")
     parser.add_argument("--redis-url")
+    parser.add_argument("--sample-seconds", type=float, default=5, help="RSS sampling period")
+    parser.add_argument("--plot", type=Path, help="draw RSS over time into this PNG")
     args = parser.parse_args()
 
     port = free_port()
@@ -192,19 +243,23 @@ def main() -> None:
             process = start_server(args, var_dir, port, log)
             try:
                 wait_ready(url, process)
-                rss_before = rss_kib(process.pid)
-                stats, elapsed = asyncio.run(run_load(url, args.seconds, args.concurrency))
-                rss_after = rss_kib(process.pid)
+                stats, elapsed, samples = asyncio.run(
+                    run_load(url, args.seconds, args.concurrency, process.pid, args.sample_seconds)
+                )
             finally:
                 process.terminate()
                 try:
                     process.wait(30)
                 except subprocess.TimeoutExpired:
                     process.kill()
-    report(stats, elapsed, args, rss_before, rss_after)
+    report(stats, elapsed, args, samples)
+    if args.plot:
+        total = sum(stats.statuses.values())
+        plot_rss(samples, args.plot, f"{args.workers} workers, {total / elapsed:.0f} req/s")
+        print(f"plot: {args.plot}")
 
 
-def report(stats: Stats, elapsed: float, args, rss_before: int, rss_after: int) -> None:
+def report(stats: Stats, elapsed: float, args, samples: list[tuple[float, int]]) -> None:
     total = sum(stats.statuses.values())
     errors = sum(n for (_, status), n in stats.statuses.items() if status >= 500)
     errors += sum(stats.failures.values())
@@ -221,7 +276,12 @@ def report(stats: Stats, elapsed: float, args, rss_before: int, rss_after: int) 
         )
     if stats.failures:
         print(f"transport failures: {dict(stats.failures)}")
-    print(f"RSS (parent + workers): {rss_before / 1024:.0f} MiB → {rss_after / 1024:.0f} MiB")
+    before, after = samples[0][1] / 1024, samples[-1][1] / 1024
+    print(f"RSS (parent + workers): {before:.0f} MiB → {after:.0f} MiB")
+    every = args.sample_seconds
+    minutes = [f"{t / 60:.0f} min {kib / 1024:.0f}" for t, kib in samples if t % 60 < every]
+    print(f"RSS by minute (MiB): {', '.join(minutes)}")
+    print(f"RSS slope over the second half: {slope_mib_per_minute(samples):+.1f} MiB/min")
 
 
 if __name__ == "__main__":
