@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -52,22 +52,37 @@ class EventBus(Protocol):
 
 
 class LocalLocks:
-    """One re-entrant lock per conversation, the least recently used ones forgotten."""
+    """A lock per conversation, kept only while a turn holds or waits for it, so memory
+    follows the turns in progress, not every customer ever seen."""
 
-    def __init__(self, max_locks: int = 100_000) -> None:
-        self._locks: OrderedDict[str, threading.RLock] = OrderedDict()
+    def __init__(self) -> None:
+        self._locks: dict[str, _Held] = {}
         self._guard = threading.Lock()
-        self._max = max_locks
+
+    def __len__(self) -> int:
+        return len(self._locks)
 
     @contextmanager
     def hold(self, sender_id: str) -> Iterator[None]:
         with self._guard:
-            lock = self._locks.pop(sender_id, None) or threading.RLock()
-            self._locks[sender_id] = lock
-            while len(self._locks) > self._max:
-                self._locks.popitem(last=False)
-        with lock:
-            yield
+            held = self._locks.get(sender_id)
+            if held is None:
+                held = self._locks[sender_id] = _Held()
+            held.users += 1
+        try:
+            with held.lock:
+                yield
+        finally:
+            with self._guard:
+                held.users -= 1
+                if not held.users:
+                    del self._locks[sender_id]
+
+
+@dataclass
+class _Held:
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    users: int = 0  # turns holding or waiting (a re-entered hold counts again)
 
 
 class LocalPresence:
