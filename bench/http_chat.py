@@ -11,6 +11,7 @@ talk, each from a new sender_id (a new conversation), and now and then a whole r
 ticket form. Both servers are stopped by this script, on error too. Beside them, the same
 traffic runs through `Engine.handle` in this process (no HTTP; `--profile` shows where a
 turn's time goes). Target: chat ≥ 60% of bare. Prints numbers only; it is not a test.
+The servers are in bench/_servers.py, the traffic and its client in bench/_chat_traffic.py.
 """
 
 from __future__ import annotations
@@ -19,18 +20,17 @@ import argparse
 import asyncio
 import itertools
 import os
-import random
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from _chat_traffic import LoadResult, conversations, load
+from _servers import start_server, wait_ready
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
@@ -61,197 +61,6 @@ def bare_app():
         return _CONSTANT
 
     return app
-
-
-# -- traffic ---------------------------------------------------------------------------
-
-RETURN_FORM = ["mikham sefaresh 7654321 ro pas bedam", '/inform{"reason": "wrong_item"}', "بله"]
-TICKET_FORM = [
-    "میخوام تیکت ثبت کنم",
-    '/inform{"topic": "payment"}',
-    "سارا محمدی",
-    "sara@example.com",
-    "0912 345 6789",
-    "ندارم",
-    "پول از حسابم کم شده ولی سفارش ثبت نشده",
-    "/skip",
-    "/affirm",
-]
-SMALL_TALK = ("greet", "goodbye", "thanks", "bot_challenge")
-
-
-def conversations(seed: int) -> Iterator[list[str]]:
-    """An endless, deterministic mix of conversations, each a list of customer messages.
-
-    Out of every 40: 30 one-message FAQ questions, 9 one-message small talk, 1 form
-    (return and ticket forms in turn), from held-out and training texts alike.
-    """
-    sys.path.insert(0, str(REPO_ROOT))
-    from bot.training_data import load_training_data
-
-    examples = load_training_data(REPO_ROOT / "tests/data/heldout.yml", REPO_ROOT / "nlu_data")
-    faq = [e.text for e in examples.examples if e.intent.startswith("faq/")]
-    chat = [e.text for e in examples.examples if e.intent in SMALL_TALK]
-    rng = random.Random(seed)
-    forms = itertools.cycle([RETURN_FORM, TICKET_FORM])
-    while True:
-        kinds = ["faq"] * 30 + ["smalltalk"] * 9 + ["form"]
-        rng.shuffle(kinds)
-        for kind in kinds:
-            if kind == "faq":
-                yield [rng.choice(faq)]
-            elif kind == "smalltalk":
-                yield [rng.choice(chat)]
-            else:
-                yield list(next(forms))
-
-
-# -- servers ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen
-    port: int
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def start_server(name: str, target: str, env: dict[str, str], log: Path) -> Server:
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", target, "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    handle = log.open("w")
-    process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
-    )
-    handle.close()
-    return Server(name, process, port, log)
-
-
-def wait_ready(server: Server, path: str, method: str, timeout: float = 180.0) -> float:
-    import httpx
-
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited:\n{server.log.read_text()}")
-        try:
-            body = {"sender_id": "ready", "text": "سلام"} if method == "POST" else None
-            response = httpx.request(method, server.url + path, json=body, timeout=5)
-            if response.status_code == 200:
-                return time.perf_counter() - start
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{server.name} not ready after {timeout} s:\n{server.log.read_text()}")
-
-
-# -- load ------------------------------------------------------------------------------
-
-
-@dataclass
-class LoadResult:
-    name: str
-    seconds: float = 0.0
-    latencies_ms: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    actions: Counter[str] = field(default_factory=Counter)
-    server_cpu_s: float = 0.0
-    client_cpu_s: float = 0.0
-
-    @property
-    def requests(self) -> int:
-        return len(self.latencies_ms)
-
-    @property
-    def rate(self) -> float:
-        return (self.requests - sum(self.errors.values())) / self.seconds
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
-
-
-async def load(
-    server: Server,
-    seconds: float,
-    concurrency: int,
-    max_requests: int,
-    seed: int,
-    tag: str,
-) -> LoadResult:
-    """Send conversations from `concurrency` workers until the time or request cap is up."""
-    import httpx
-
-    result = LoadResult(server.name)
-    traffic = conversations(seed)
-    senders = itertools.count()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30.0) as client:
-
-        async def worker(deadline: float, record: bool) -> None:
-            while time.perf_counter() < deadline and result.requests < max_requests:
-                sender = f"bench-{tag}-{next(senders)}"
-                for text in next(traffic):
-                    start = time.perf_counter()
-                    try:
-                        response = await client.post(
-                            "/v1/chat", json={"sender_id": sender, "text": text}
-                        )
-                        ok = response.status_code == 200
-                        action = response.json().get("action", "?") if ok else None
-                        error = None if ok else f"HTTP {response.status_code}"
-                    except httpx.HTTPError as exc:
-                        action, error = None, type(exc).__name__
-                    elapsed = (time.perf_counter() - start) * 1000
-                    if record:
-                        result.latencies_ms.append(elapsed)
-                        if error:
-                            result.errors[error] += 1
-                        else:
-                            result.actions[str(action)] += 1
-                    if error:
-                        break  # the rest of this conversation would make no sense
-
-        # warm up: connections, the threadpool, every lazy cache
-        warm_until = time.perf_counter() + 2.0
-        await asyncio.gather(*(worker(warm_until, False) for _ in range(concurrency)))
-        cpu_before, client_before = server.cpu_seconds(), time.process_time()
-        start = time.perf_counter()
-        deadline = start + seconds
-        await asyncio.gather(*(worker(deadline, True) for _ in range(concurrency)))
-        result.seconds = time.perf_counter() - start
-        result.server_cpu_s = server.cpu_seconds() - cpu_before
-        result.client_cpu_s = time.process_time() - client_before
-    return result
 
 
 def in_process(

@@ -22,7 +22,6 @@ import asyncio
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import httpx
+from _servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -54,12 +54,6 @@ TICKET_FORM = [
     "/skip",
     "/affirm",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_kib(pid: int) -> int:

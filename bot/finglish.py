@@ -12,11 +12,12 @@ read, in order, as
   3. a lexicon word with clitics (sefaresh-am-o → سفارشمو),
   4. or else spelled letter by letter: consonant digraphs first, then vowels by position,
      since Persian script writes long vowels and drops most short ones (`_spell`).
-The lexicon and the verb stems are small and written by hand; they cover what the rules
-cannot know: silent letters (the و of خواستن), loanwords, short words whose vowels are
-ambiguous, and the stems that clitics attach to. Lookups fold spelling variants first
-(mamnoon = mamnun, baleh = bale). The vowel rules were checked against a public
-Finglish/Persian sentence set (bench/finglish_eval.py); no word was taken from it.
+The lexicon and the verb stems (`bot.finglish_lexicon`) are small and written by hand;
+they cover what the rules cannot know: silent letters (the و of خواستن), loanwords, short
+words whose vowels are ambiguous, and the stems that clitics attach to. Lookups fold
+spelling variants first (mamnoon = mamnun, baleh = bale). The vowel rules were checked
+against a public Finglish/Persian sentence set (bench/finglish_eval.py); no word was
+taken from it.
 """
 
 from __future__ import annotations
@@ -24,127 +25,28 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.finglish_lexicon import (
+    AFTER_DROPPED_E,
+    AFTER_SILENT_H,
+    CLITICS_AFTER_CONSONANT,
+    CLITICS_AFTER_VOWEL,
+    ENDINGS_AFTER_CONSONANT,
+    ENDINGS_AFTER_VOWEL,
+    ENGLISH_WORDS,
+    PREFIXES,
+    STEMS,
+    WORDS,
+)
 from bot.text import normalize
 
 __all__ = ["RULES_VERSION", "looks_finglish", "transliterate"]
 
-# Bumped whenever `transliterate` or `looks_finglish` may give another answer: a model
-# trained with other rules saw other features and refuses to load (bot.features).
+# Bumped whenever `transliterate` or `looks_finglish` may give another answer (an edit of
+# the word tables in `bot.finglish_lexicon` too): a model trained with other rules saw
+# other features and refuses to load (bot.features).
 RULES_VERSION = 1
 
 # fmt: off
-# (The tables below keep several entries a line; one a line would run to 500 lines.)
-# Frequent chat and customer-support words, written by hand (never taken from a corpus).
-# Keys are folded by `_fold` on import, so one spelling per word is enough; values are in
-# `normalize`'s canonical form (no ZWNJ, آ written ا).
-_WORDS: dict[str, str] = {
-    # greetings and politeness
-    "salam": "سلام", "slm": "سلام", "merci": "مرسی", "mersi": "مرسی", "mamnoon": "ممنون",
-    "tashakor": "تشکر", "sepas": "سپاس", "lotfan": "لطفا", "lotfa": "لطفا",
-    "khahesh": "خواهش", "khodahafez": "خداحافظ", "khodafez": "خدافظ", "babat": "بابت",
-    "bebakhshid": "ببخشید", "bebakhshin": "ببخشین", "movafagh": "موفق", "aziz": "عزیز",
-    "jan": "جان", "joon": "جون",
-    # yes, no and fillers
-    "bale": "بله", "are": "اره", "na": "نه", "nakheir": "نخیر", "nakhair": "نخیر",
-    "khob": "خب", "khoob": "خوب", "ok": "اوکی", "oke": "اوکی", "okey": "اوکی",
-    "bashe": "باشه", "hatman": "حتما", "albatte": "البته", "dorost": "درست",
-    "khaste": "خسته", "vaghean": "واقعا", "vaghan": "واقعا",
-    # pronouns and determiners
-    "man": "من", "to": "تو", "too": "تو", "oo": "او", "oon": "اون", "ma": "ما",
-    "shoma": "شما", "ina": "اینا", "in": "این", "an": "ان", "inja": "اینجا",
-    "oonja": "اونجا", "ham": "هم", "hame": "همه", "hamash": "همش", "hamin": "همین",
-    "hamoon": "همون", "khod": "خود", "chiz": "چیز", "har": "هر",
-    # question words
-    "chi": "چی", "che": "چه", "chera": "چرا", "chetor": "چطور", "chetori": "چطوری",
-    "chejoori": "چجوری", "chand": "چند", "chande": "چنده", "koja": "کجا", "kojast": "کجاست",
-    "kojas": "کجاس", "kei": "کی", "ki": "کی", "kodom": "کدوم", "chie": "چیه",
-    # prepositions, conjunctions, adverbs
-    "az": "از", "ba": "با", "be": "به", "baraye": "برای", "bara": "برا", "barai": "برای",
-    "dar": "در", "ro": "رو", "ra": "را", "va": "و", "o": "و", "ya": "یا", "ke": "که",
-    "agar": "اگر", "age": "اگه", "vali": "ولی", "chon": "چون", "ta": "تا", "bad": "بعد",
-    "badan": "بعدا", "ghabl": "قبل", "ghablan": "قبلا", "alan": "الان", "emrooz": "امروز",
-    "hafte": "هفته", "mah": "ماه", "sal": "سال", "rooz": "روز", "saat": "ساعت",
-    "daghighe": "دقیقه", "shab": "شب", "sob": "صبح", "sobh": "صبح", "zohr": "ظهر",
-    "asr": "عصر", "vaghti": "وقتی", "hala": "حالا", "faghat": "فقط", "kheili": "خیلی",
-    "ziad": "زیاد", "kam": "کم", "hich": "هیچ", "dige": "دیگه", "dobare": "دوباره",
-    "yani": "یعنی", "mesle": "مثل", "mese": "مثل", "pas": "پس", "avval": "اول",
-    "akhar": "اخر", "vase": "واسه", "bedoon": "بدون", "bedune": "بدون", "shayad": "شاید",
-    "bayad": "باید", "chonke": "چونکه", "ha": "ها", "haye": "های",
-    # numbers and money
-    "ye": "یه", "yek": "یک", "do": "دو", "chaar": "چهار", "shish": "شش", "sad": "صد",
-    "toman": "تومان", "tooman": "تومن", "tomen": "تومن",
-    # customer support
-    "poshtibani": "پشتیبانی", "sefaresh": "سفارش", "kala": "کالا", "marjoo": "مرجوع",
-    "pardakht": "پرداخت", "pool": "پول", "hesab": "حساب", "kart": "کارت",
-    "shomare": "شماره", "telephone": "تلفن", "tel": "تلفن", "tamas": "تماس",
-    "mobile": "موبایل", "mobail": "موبایل", "gooshi": "گوشی", "payam": "پیام",
-    "ticket": "تیکت", "email": "ایمیل", "imel": "ایمیل", "chat": "چت", "online": "انلاین",
-    "site": "سایت", "sait": "سایت", "app": "اپ", "barname": "برنامه", "sabt": "ثبت",
-    "ersal": "ارسال", "tahvil": "تحویل", "mahsool": "محصول", "gheymat": "قیمت",
-    "takhfif": "تخفیف", "code": "کد", "kod": "کد", "peygiri": "پیگیری", "moshkel": "مشکل",
-    "khata": "خطا", "kharab": "خراب", "sabad": "سبد", "foroosh": "فروش",
-    "forooshande": "فروشنده", "foroshande": "فروشنده", "garanti": "گارانتی",
-    "zemanat": "ضمانت", "laghv": "لغو", "cancel": "کنسل", "operator": "اپراتور",
-    "oprator": "اپراتور", "adam": "ادم", "ensan": "انسان", "robot": "ربات", "bot": "ربات",
-    "karshenas": "کارشناس", "vaziat": "وضعیت", "vaziyat": "وضعیت", "zaman": "زمان",
-    "fori": "فوری", "jet": "جت", "digikala": "دیجیکالا", "address": "ادرس", "shahr": "شهر",
-    "tehran": "تهران", "iran": "ایران", "esfahan": "اصفهان", "faktor": "فاکتور",
-    "factor": "فاکتور", "ghest": "قسط", "etebar": "اعتبار", "bank": "بانک",
-    "darkhast": "درخواست", "shekayat": "شکایت", "soal": "سوال", "javab": "جواب",
-    "komak": "کمک", "etelaat": "اطلاعات", "hazine": "هزینه", "rayegan": "رایگان",
-    "mojood": "موجود", "tamam": "تمام", "tamoom": "تموم", "vared": "وارد",
-    "bastebandi": "بستهبندی", "baste": "بسته", "ghabz": "قبض",
-    # copula forms that the verb rules would not find
-    "hast": "هست", "nist": "نیست",
-}
-
-# Present and past verb stems (folded like the lexicon). `_verb` adds the prefixes
-# (mi-, nemi-, be-, na-) and personal endings; a stem shorter than three letters, such as
-# the colloquial d of mi-d-am "I give", is only recognised after a prefix.
-_STEMS: dict[str, str] = {
-    "kha": "خوا", "khah": "خواه", "khab": "خواب", "khabid": "خوابید", "khast": "خواست",
-    "kon": "کن", "kard": "کرد", "dar": "دار", "dasht": "داشت", "sh": "ش", "sho": "شو",
-    "shav": "شو", "shod": "شد", "bash": "باش", "bood": "بود", "toon": "تون",
-    "tavan": "توان", "doon": "دون", "dan": "دان", "d": "د", "dah": "ده", "dad": "داد",
-    "g": "گ", "go": "گو", "goo": "گو", "goft": "گفت", "r": "ر", "rav": "رو", "raft": "رفت",
-    "a": "ا", "ya": "یا", "oomad": "اومد", "amad": "امد", "res": "رس", "resid": "رسید",
-    "gir": "گیر", "gereft": "گرفت", "bin": "بین", "did": "دید", "zan": "زن", "zad": "زد",
-    "ferest": "فرست", "frest": "فرست", "ferestad": "فرستاد", "fahm": "فهم",
-    "fahmid": "فهمید", "khor": "خور", "khord": "خورد", "pors": "پرس", "porsid": "پرسید",
-    "moon": "مون", "mand": "ماند", "zar": "ذار", "gozasht": "گذاشت", "kesh": "کش",
-    "keshid": "کشید", "khoon": "خون", "khoond": "خوند", "gard": "گرد", "gasht": "گشت",
-    "tars": "ترس", "shenas": "شناس", "bakhsh": "بخش", "bakhshid": "بخشید",
-}
-
-# Verb prefixes: imperfective mi-, negation, subjunctive and imperative be- (bo- before o).
-_PREFIXES = (("nemi", "نمی"), ("mi", "می"), ("be", "ب"), ("bo", "ب"), ("na", "ن"),
-             ("ne", "ن"), ("", ""))
-# Personal endings, after a stem ending in a consonant (kon-am) or a vowel (kha-m).
-_ENDINGS_AFTER_CONSONANT = {
-    "": "", "am": "م", "i": "ی", "e": "ه", "ad": "د", "im": "یم", "id": "ید", "in": "ین",
-    "an": "ن", "and": "ند", "esh": "ش", "et": "ت", "eshun": "شون",
-}
-_ENDINGS_AFTER_VOWEL = {
-    "": "", "m": "م", "i": "ی", "d": "د", "im": "یم", "id": "ید", "in": "ین", "n": "ن",
-    "nd": "ند", "e": "ه", "sh": "ش",
-}
-# Noun clitics: plural, possessive, object marker, "is", comparative; chained by
-# `_clitics` (sefaresh-am-o). After a vowel they lose their own vowel (kala-m).
-_CLITICS_AFTER_CONSONANT = {
-    "ha": "ها", "haye": "های", "hai": "های", "am": "م", "at": "ت", "et": "ت", "ash": "ش",
-    "esh": "ش", "emun": "مون", "etun": "تون", "eshun": "شون", "o": "و", "ro": "رو",
-    "ra": "را", "i": "ی", "e": "ه", "tar": "تر", "tarin": "ترین", "ast": "ست",
-}
-_CLITICS_AFTER_VOWEL = {
-    "ha": "ها", "haye": "های", "hai": "های", "m": "م", "t": "ت", "sh": "ش", "mun": "مون",
-    "tun": "تون", "shun": "شون", "ro": "رو", "ra": "را", "i": "یی", "ie": "یه",
-    "st": "ست", "s": "س", "tar": "تر",
-}
-# After the silent ه of shomare (شماره) the clitics are written with alef: شمارهام.
-# An ezafe -ye after it is not written at all (shomare-ye telephone → شماره تلفن).
-_AFTER_SILENT_H = {"m": "ام", "t": "ات", "sh": "اش", "i": "ای", "ie": ""}
-_AFTER_DROPPED_E = {"م": "ا", "ت": "ا", "ش": "ا", "و": "ر"}
-
 _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1")
 _FOLDS = (("ye", "ie"), ("ey", "ei"), ("aa", "a"), ("oo", "u"), ("ou", "u"), ("uu", "u"),
           ("ee", "i"), ("ii", "i"))
@@ -163,10 +65,10 @@ def _folded(table: dict[str, str]) -> dict[str, str]:
     return {_fold(key): value for key, value in table.items()}
 
 
-_LEXICON = _folded(_WORDS)
-_VERB_STEMS = _folded(_STEMS)
-_VERB_ENDINGS = (_folded(_ENDINGS_AFTER_CONSONANT), _folded(_ENDINGS_AFTER_VOWEL))
-_CLITICS = (_folded(_CLITICS_AFTER_CONSONANT), _folded(_CLITICS_AFTER_VOWEL))
+_LEXICON = _folded(WORDS)
+_VERB_STEMS = _folded(STEMS)
+_VERB_ENDINGS = (_folded(ENDINGS_AFTER_CONSONANT), _folded(ENDINGS_AFTER_VOWEL))
+_CLITICS = (_folded(CLITICS_AFTER_CONSONANT), _folded(CLITICS_AFTER_VOWEL))
 
 _VOWEL_LETTERS = frozenset("aeiou")
 _CONSONANT_DIGRAPHS = {"kh": "خ", "sh": "ش", "ch": "چ", "gh": "ق", "zh": "ژ", "ph": "ف"}
@@ -311,7 +213,7 @@ def _spell(word: str, short_a: bool) -> str:
 
 def _verb(word: str) -> str | None:
     """A folded word read as prefix + stem + ending: mi-kha-m → میخوام, na-kard-am → نکردم."""
-    for prefix, prefix_fa in _PREFIXES:
+    for prefix, prefix_fa in PREFIXES:
         if not word.startswith(prefix):
             continue
         rest = word[len(prefix) :]
@@ -342,7 +244,7 @@ def _clitics(rest: str, before: str, before_fa: str, depth: int = 0) -> str | No
         if clitic_fa is None:
             continue
         if after_vowel and before_fa.endswith("ه"):
-            clitic_fa = _AFTER_SILENT_H.get(clitic, clitic_fa)
+            clitic_fa = AFTER_SILENT_H.get(clitic, clitic_fa)
         tail = _clitics(rest[cut:], clitic, clitic_fa, depth + 1)
         if tail is not None:
             return clitic_fa + tail
@@ -369,7 +271,7 @@ def _inflected(word: str) -> str | None:
             stem_fa = _LEXICON.get(stem + "e")
             tail = _clitics(rest, stem, stem_fa) if stem_fa else None
             if stem_fa and stem_fa.endswith("ه") and tail:
-                return stem_fa + _AFTER_DROPPED_E.get(tail[0], "") + tail
+                return stem_fa + AFTER_DROPPED_E.get(tail[0], "") + tail
     return None
 
 
@@ -407,30 +309,6 @@ def transliterate(text: str) -> str:
     return normalize(" ".join(out))
 
 
-# Common English words, mostly function words and support vocabulary. Words that are also
-# Persian (man, to, in, be, bad, do, ...) or loanwords in both (chat, email, ok) are in
-# `_LEXICON` too, and so count for neither side.
-_ENGLISH_WORDS = """
-a about after again all already also am and another any anyone anything are as ask at
-available back be because been before being below both but buy by call can cannot cant
-card change charged check color come contact could customer day delivered delivery did
-didn do does doesn doing don done down each else even ever every everything fine for
-found from get give go going good got great had has hasn have haven having he hello help
-her here hey hi him his hours how i if im in into is isn it its just know last late
-later let like long look looking made make many may me message money more morning most
-much must my need never new next no nobody not nothing now number of off on one only
-open or order other our out over paid password pay payment people phone please problem
-product received refund reply return right said same say see sell send sent service
-she should since size so some someone something sorry speak still support sure take
-talk tell than thank thanks that the their them then there these they thing think this
-those through time to today told too track tracking two up us use very wait want was
-way we week well were what when where which while who why will with without wont work
-working would wrong yes yet you your
-address app bank bot cancel chat code email factor mobile ok okey online operator post
-robot site telephone ticket
-"""
-_ENGLISH = frozenset(_ENGLISH_WORDS.split())
-
 # Spelling cues for words found in neither list. English: th, wh, ck, -tion, -ing, -ly,
 # a c not in ch, w, x. Finglish: kh, gh, zh, aa, the verb prefixes mi-, nemi- with a
 # personal ending, and the endings -i, -eh, -esh, -am of Persian words.
@@ -447,7 +325,7 @@ _LETTER_WORD = re.compile(r"[^\W\d_]+")
 @functools.lru_cache(maxsize=16_384)
 def _finglish_score(word: str) -> int:
     """+1 if a Latin word reads as Persian, -1 if as English, 0 if it could be both."""
-    english = word in _ENGLISH
+    english = word in ENGLISH_WORDS
     folded = _fold(word)
     persian = len(word) <= _MAX_ANALYSED and bool(
         folded in _LEXICON or _verb(folded) or _inflected(folded)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.finglish import _STEMS, _WORDS, looks_finglish, transliterate
+from bot.finglish import looks_finglish, transliterate
+from bot.finglish_lexicon import STEMS, WORDS
 from bot.text import normalize
 
 
@@ -125,8 +126,8 @@ def test_looks_finglish(text: str, expected: bool) -> None:
 
 
 def test_lexicon_is_small_and_canonical() -> None:
-    assert len(_WORDS) + len(_STEMS) <= 300
-    for word, persian in _WORDS.items():
+    assert len(WORDS) + len(STEMS) <= 300
+    for word, persian in WORDS.items():
         assert normalize(persian) == persian, word
         assert transliterate(word) == persian, word  # no entry shadowed by another
 
