@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -86,10 +86,21 @@ def prepare_var_dir(var_dir: Path, model_dir: Path) -> Path:
 
 
 class Server:
-    """One `pasokhgoo serve` process on a free loopback port."""
+    """One `pasokhgoo serve` process on a free loopback port; `args` are more options
+    (`["--workers", "2"]`). With `own_group` it leads a process group of its own, so
+    `stop()` can also end the worker processes it started."""
 
-    def __init__(self, name: str, var_dir: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        var_dir: Path,
+        env: dict[str, str],
+        args: Sequence[str] = (),
+        *,
+        own_group: bool = False,
+    ) -> None:
         self.name = name
+        self.own_group = own_group
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = var_dir / f"server-{name}-{self.port}.log"
@@ -103,10 +114,11 @@ class Server:
         }
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(PASOKHGOO), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [str(PASOKHGOO), "serve", "--host", "127.0.0.1", "--port", str(self.port), *args],
                 env=full_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                process_group=0 if own_group else None,
             )
         self.client = httpx.Client(base_url=self.url, timeout=30)
 
@@ -147,6 +159,10 @@ class Server:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.own_group:
+            # whatever of the group outlived the server (workers orphaned by a SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
 
 
 @contextmanager
