@@ -19,7 +19,7 @@ from api import routes_admin, routes_chat, routes_insights, routes_pages, routes
 from api.deps import ServicesDep
 from api.errors import ErrorBody, error_response, install_error_handlers
 from api.ratelimit import RateLimits, open_rate_limits
-from api.services import build_services
+from api.services import start_services
 from api.telegram import webhook as telegram_webhook
 from bot.errors import StorageError
 from bot.settings import Settings, get_settings
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = build_services(settings)
+        app.state.services = await start_services(settings)
         app.state.rate_limits = open_rate_limits(settings)
         log.info("api.ready trained_now=%s", app.state.services.assistant.trained_now)
         try:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from fastapi.concurrency import run_in_threadpool
 
 from bot.assistant import LoadedAssistant, build_engine, load_schedule, open_live_for
 from bot.engine import Engine
+from bot.errors import StorageError
 from bot.hours import Schedule
 from bot.knowledge.curation import Curation
 from bot.knowledge.training import Workbench, load_knowledge, start_workbench
@@ -14,7 +23,9 @@ from bot.operators import OperatorDesk
 from bot.settings import Settings
 from bot.stores import Stores, open_stores
 
-__all__ = ["Services", "build_services"]
+__all__ = ["Services", "build_services", "start_services"]
+
+log = logging.getLogger("pasokhgoo.api")
 
 
 @dataclass
@@ -67,3 +78,52 @@ def build_services(settings: Settings) -> Services:
     services.live = live
     services.workbench = start_workbench(settings, curation, serving, services.serve)
     return services
+
+
+async def start_services(settings: Settings) -> Services:
+    """`build_services`, waiting while the database does not answer.
+
+    A worker that uvicorn starts in place of a dead one during a database outage would
+    otherwise fail its startup, and uvicorn stops every worker when one cannot start.
+    Waiting, it takes no connections (the other workers do) until the database is back.
+    A broken configuration still fails at once (`ConfigError`); SIGTERM or SIGINT ends
+    the wait."""
+    stop = asyncio.Event()
+    pause = 0.5
+    with _stop_on_signal(stop):
+        while True:
+            try:
+                return await run_in_threadpool(build_services, settings)
+            except StorageError as exc:
+                log.warning("storage.waiting retry_in_s=%.1f error=%s", pause, exc)
+            try:
+                await asyncio.wait_for(stop.wait(), pause)
+            except TimeoutError:
+                pause = min(pause * 2, 10.0)
+                continue
+            raise StorageError("stopped while waiting for the database")
+
+
+@contextmanager
+def _stop_on_signal(stop: asyncio.Event) -> Iterator[None]:
+    """Set `stop` on SIGTERM/SIGINT, then pass the signal on to uvicorn's own handler
+    (signals reach the main thread only; elsewhere, as under a test client, do nothing)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    previous = {}
+
+    def handler(signum: int, frame) -> None:
+        loop.call_soon_threadsafe(stop.set)
+        before = previous[signum]
+        if callable(before):
+            before(signum, frame)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, before)

@@ -143,32 +143,9 @@ def serve(
     ] = 1,
 ) -> None:
     """Start the HTTP service (trains a model on first start when none is saved)."""
-    import uvicorn
+    from bot.server import run
 
-    from api.app import create_app
-    from bot.logs import uvicorn_log_config
-
-    settings = _settings(data, model)
-    if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=uvicorn_log_config())
-        return
-    from api.services import build_services
-
-    # migrate and train once here, so the workers do not race to do it
-    build_services(settings).close()
-    # the workers build their settings from the environment: pass the options on
-    if data is not None:
-        os.environ["PASOKHGOO_DATA_DIR"] = str(data.resolve())
-    if model is not None:
-        os.environ["PASOKHGOO_MODEL_DIR"] = str(model.resolve())
-    uvicorn.run(
-        "api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=uvicorn_log_config(),
-    )
+    run(_settings(data, model), host, port, workers, data=data, model=model)
 
 
 def _shown_path(path: str | Path | None, base: Path | None = None) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from apihelpers import ADMIN, REZA, SARA, assert_error
+from apihelpers import ADMIN, REZA, SARA, TICKET_FORM, assert_error
 from fastapi.testclient import TestClient
 
 STAFF_ROUTES = [
@@ -123,16 +123,7 @@ def test_customer_leaves_the_queue(client) -> None:
 
 
 def create_ticket(client: TestClient, sender: str = "c1") -> str:
-    for text in [
-        "میخوام تیکت ثبت کنم",
-        '/inform{"topic": "order"}',
-        "مریم احمدی",
-        "maryam@example.com",
-        "09121234567",
-        "۱۲۳۴۵۶۷۸",
-        "سفارشم دیر رسیده",
-        "/skip",
-    ]:
+    for text in TICKET_FORM:
         say(client, text, sender)
     done = say(client, "/affirm", sender)
     assert done["action"] == "ticket_created"

@@ -206,8 +206,8 @@ def _migrate(db: _Database) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         try:
             command.upgrade(alembic_config(conn), "head")
-        except CommandError as exc:
-            raise StorageError(
+        except CommandError as exc:  # not a passing failure: waiting will not fix it
+            raise ConfigError(
                 f"could not migrate the database schema: {exc} "
                 "(was it created by a newer Pasokhgoo?)"
             ) from exc
