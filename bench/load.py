@@ -5,20 +5,22 @@
         [--sample-seconds 5] [--plot docs/img/load_rss.png]
 
 Starts the server (in a temp var dir with a copy of --model or var/model, else it trains
-one first; SQLite
-unless --database-url), waits for /readyz, then runs `concurrency` async clients for
-`seconds`: FAQ questions and small talk from many senders, ticket forms start to end,
-transcript polls and FAQ searches. Prints throughput, p50/p99 latency per kind, errors,
-and the workers' RSS sampled every few seconds: before, after, per minute, and the
-slope of a straight line fitted to the second half of the run (a growth trend shows there
-once warm-up is over); `--plot FILE` draws it. The server is stopped on the way out, on
-error too. Prints numbers only; it is not a test.
+one first; SQLite unless --database-url), waits for /readyz, then runs `concurrency`
+async clients for `seconds`: FAQ questions and small talk from many senders, ticket
+forms start to end, handoffs to an operator (claimed, answered, closed by an online
+operator whose console polls its queue), transcript polls and FAQ searches. Prints
+throughput, p50/p99 latency per kind, errors, and the workers' RSS sampled every few
+seconds: before, after, per minute, and the slope of a straight line fitted to the
+second half of the run (a growth trend shows there once warm-up is over); `--plot FILE`
+draws it. The server is stopped on the way out, on error too. Prints numbers only; it
+is not a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -43,6 +45,7 @@ QUESTIONS = [
     "مرجوع کردن کالا چطوریه",
     "asdf qwer",
 ]
+OPERATOR_TOKEN = "load-operator-token"
 TICKET_FORM = [
     "میخوام تیکت ثبت کنم",
     '/inform{"topic": "order"}',
@@ -94,6 +97,33 @@ async def timed(stats: Stats, kind: str, request) -> httpx.Response | None:
     return response
 
 
+async def handoff(client: httpx.AsyncClient, sender: str, stats: Stats) -> None:
+    """A customer asks for a person; the operator claims, answers the relayed question,
+    and hands the conversation back to the bot."""
+    staff = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    base = f"/v1/operator/conversations/{sender}"
+
+    async def say(text: str) -> None:
+        body = {"sender_id": sender, "text": text}
+        await timed(stats, "handoff", client.post("/v1/chat", json=body))
+
+    await say("لطفا وصلم کنید به اپراتور")
+    await timed(stats, "op-claim", client.post(f"{base}/claim", headers=staff))
+    await say("سفارشم هنوز نرسیده")
+    reply = {"text": "سلام، بررسی می‌کنم."}
+    await timed(stats, "op-reply", client.post(f"{base}/messages", headers=staff, json=reply))
+    await timed(stats, "op-close", client.post(f"{base}/close", headers=staff))
+
+
+async def operator_presence(client: httpx.AsyncClient, stop: float, stats: Stats) -> None:
+    """The operator console's heartbeat and queue refresh, as an online operator sends."""
+    staff = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    while time.monotonic() < stop:
+        await timed(stats, "op-presence", client.post("/v1/operator/presence", headers=staff))
+        await timed(stats, "op-queue", client.get("/v1/operator/queue", headers=staff))
+        await asyncio.sleep(2)
+
+
 async def customer(client: httpx.AsyncClient, n: int, stop: float, stats: Stats) -> None:
     rng = random.Random(n)
     turn = 0
@@ -105,6 +135,8 @@ async def customer(client: httpx.AsyncClient, n: int, stop: float, stats: Stats)
             for text in TICKET_FORM:
                 body = {"sender_id": sender, "text": text}
                 await timed(stats, "chat-form", client.post("/v1/chat", json=body))
+        elif roll < 0.15:
+            await handoff(client, sender, stats)
         elif roll < 0.20:
             await timed(stats, "poll", client.get(f"/v1/chat/load-{n}-{turn - 1}/messages"))
         elif roll < 0.30:
@@ -135,12 +167,15 @@ async def run_load(
 ) -> tuple[Stats, float, list[tuple[float, int]]]:
     stats = Stats()
     samples: list[tuple[float, int]] = []
-    limits = httpx.Limits(max_connections=concurrency)
+    limits = httpx.Limits(max_connections=concurrency + 1)  # the customers and one operator
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
         started = time.monotonic()
         stop = started + seconds
         sampler = asyncio.create_task(sample_rss(pid, every, stop, samples))
-        await asyncio.gather(*(customer(client, n, stop, stats) for n in range(concurrency)))
+        await asyncio.gather(
+            operator_presence(client, stop, stats),
+            *(customer(client, n, stop, stats) for n in range(concurrency)),
+        )
         await sampler
         return stats, time.monotonic() - started, samples
 
@@ -185,6 +220,7 @@ def start_server(args: argparse.Namespace, var_dir: Path, port: int, log) -> sub
         "PASOKHGOO_VAR_DIR": str(var_dir),
         "PASOKHGOO_MODEL_POLL_SECONDS": "0",
         "PASOKHGOO_RATE_PER_SENDER": "0",  # many senders anyway; measure the chat itself
+        "PASOKHGOO_OPERATOR_TOKENS": json.dumps({"sara": OPERATOR_TOKEN}),
     }
     if args.database_url:
         env["PASOKHGOO_DATABASE_URL"] = args.database_url
