@@ -4,6 +4,8 @@ through a TCP proxy the test can cut."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -21,12 +23,14 @@ from serverkit import (
     ticket_count,
     ticket_in_database,
 )
+from websockets.sync.client import connect
 
 from bot.dialogue.texts import TICKET_FAILED
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 FAQ = "شماره تلفن پشتیبانی چنده؟"
+FAQ_NUMBER = "۰۲۱-۹۱۰۰۰۱۰۰"
 
 
 @dataclass
@@ -91,28 +95,53 @@ def _quietly(call, *args) -> None:
 
 
 def test_redis_outage_answers_keep_flowing_then_recovers(deployment) -> None:
-    steady, throwaway = deployment.steady, deployment.redis
-    assert steady.say("redis-1", FAQ)["action"] == "answer"
-    throwaway.stop()
-    try:
-        for _ in range(3):
-            answer = steady.say("redis-1", FAQ)
-            assert answer["action"] == "answer" and "۰۲۱-۹۱۰۰۰۱۰۰" in answer["replies"][0]["text"]
-        assert steady.client.post("/v1/operator/presence", headers=SARA).status_code == 200
-    finally:
-        throwaway.start()  # the same port, empty
+    """Redis goes away under a live handoff and comes back empty on the same port: answers
+    never stop, the customer's socket hears the operator throughout (from this worker
+    while Redis is down), and presence, rate limits and live events go back to Redis
+    without a restart."""
+    steady, throwaway, sender = deployment.steady, deployment.redis, "redis-1"
+    assert steady.client.post("/v1/operator/presence", headers=SARA).json()["available"]
+    assert steady.say(sender, "لطفا وصلم کنید به اپراتور")["handoff"] == {"status": "waiting"}
+    base = f"/v1/operator/conversations/{sender}"
+    with connect(f"ws://127.0.0.1:{steady.port}/v1/chat/{sender}/ws") as socket:
+        assert steady.client.post(f"{base}/claim", headers=SARA).status_code == 200
+        assert "کارشناس" in json.loads(socket.recv(timeout=15))["text"]
 
-    client = redis.Redis.from_url(throwaway.url)
-    try:
-        key = f"{deployment.prefix}:presence:sara"
-        deadline = time.monotonic() + 15
-        while not client.exists(key):  # the worker writes to Redis again by itself
-            assert time.monotonic() < deadline, "the worker never went back to Redis"
+        throwaway.stop()
+        try:
+            for _ in range(3):
+                answer = steady.say("redis-2", FAQ)
+                assert answer["action"] == "answer" and FAQ_NUMBER in answer["replies"][0]["text"]
             assert steady.client.post("/v1/operator/presence", headers=SARA).status_code == 200
-            time.sleep(0.3)
-        assert steady.say("redis-1", FAQ)["action"] == "answer"
-    finally:
-        client.close()
+            said = steady.client.post(f"{base}/messages", headers=SARA, json={"text": "هنوز هستم"})
+            assert said.status_code == 200
+            assert json.loads(socket.recv(timeout=15))["text"] == "هنوز هستم"
+        finally:
+            throwaway.start()  # the same port, empty
+
+        client = redis.Redis.from_url(throwaway.url)
+        try:
+            deadline = time.monotonic() + 20
+            presence = f"{deployment.prefix}:presence:sara"
+            while not client.exists(presence):  # the worker writes to Redis again by itself
+                assert time.monotonic() < deadline, "the worker never went back to Redis"
+                assert steady.client.post("/v1/operator/presence", headers=SARA).status_code == 200
+                time.sleep(0.3)
+            assert steady.say("redis-2", FAQ)["action"] == "answer"
+            assert list(client.scan_iter(match=f"{deployment.prefix}:rate:*"))  # limits too
+
+            # events travel through Redis again: the socket resubscribed by itself
+            heard = None
+            while heard is None:
+                assert time.monotonic() < deadline, "the socket never heard Redis again"
+                said = steady.client.post(f"{base}/messages", headers=SARA, json={"text": "برگشتم"})
+                assert said.status_code == 200
+                with contextlib.suppress(TimeoutError):
+                    heard = json.loads(socket.recv(timeout=1))
+            assert heard["text"] == "برگشتم"
+            assert client.pubsub_numsub(f"{deployment.prefix}:events:{sender}")[0][1] >= 1
+        finally:
+            client.close()
 
 
 def test_postgres_outage_faq_answers_tickets_wait_for_the_database(deployment) -> None:
@@ -126,7 +155,7 @@ def test_postgres_outage_faq_answers_tickets_wait_for_the_database(deployment) -
     try:
         assert steady.client.get("/readyz").status_code == 503
         faq = steady.say("pg-2", FAQ)
-        assert faq["action"] == "answer" and "۰۲۱-۹۱۰۰۰۱۰۰" in faq["replies"][0]["text"]
+        assert faq["action"] == "answer" and FAQ_NUMBER in faq["replies"][0]["text"]
         failed = steady.say(sender, "/affirm")
         assert failed["ticket"] is None
         assert [r["text"] for r in failed["replies"]] == [TICKET_FAILED]
