@@ -30,6 +30,20 @@ FAQ_CANDIDATES = 5
 _PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z_][\w/]*)(?P<entities>\{.*\})?$", re.S)
 
 
+def _one_word(text: str, features: str) -> bool:
+    """A one-word message, the only kind whose FAQ answer must be claimed.
+
+    Only one word, and only FAQ answers. In cross-validation, a sixth of the right
+    answers to longer messages were unclaimed too (context words make their ranking
+    trustworthy), and so were two in five right one-word small-talk and yes/no answers
+    (an unseen «اوکیه» or «نخیر»: one word is their usual shape, and the character
+    n-grams read such variants well). A Finglish word's features carry its Persian
+    reading as a second token, hence the re-count.
+    """
+    tokens = len(features.split())
+    return tokens == 1 or (tokens == 2 and len(normalize(text).split()) == 1)
+
+
 @dataclass(frozen=True, slots=True)
 class IntentScore:
     name: str
@@ -145,6 +159,24 @@ class Interpreter:
         ranking = self.model.classifier.rank(features, RANKING_SIZE)
         return [IntentScore(n, float(c)) for n, c in ranking]
 
+    def _needs_claim(self, text: str, features: str, ranking: list[IntentScore]) -> bool:
+        """Whether a FAQ answer must be backed by its intent's claim (`bot.fallback`).
+
+        Only for one word the classifier learned (itself or its Finglish reading): it has
+        seen the word, so a word it claims for no intent is one its examples share out
+        (ارسال، کالا). An unseen spelling (تیکط، پسازفروش) is read by its letters alone,
+        which every intent claims weakly; there the ranking is the best evidence.
+        """
+        if not ranking or ranking[0].faq_key is None or not _one_word(text, features):
+            return False
+        vocabulary = self.model.classifier.word_vocabulary_
+        return any(word in vocabulary for word in features.split())
+
+    def claim(self, features: str) -> float:
+        """The top intent's raw one-vs-rest score: below zero, no intent's own classifier
+        takes the message for one of its examples (`bot.fallback` explains the use)."""
+        return float(self.model.classifier.decision_function([features]).max())
+
     def parse_payload(self, text: str) -> Parse | None:
         """A button payload: the named intent at confidence 1, entities from its JSON."""
         match = _PAYLOAD.match(text.strip())
@@ -171,7 +203,8 @@ class Interpreter:
         features = prepare(text)
         normalized = features  # what the model saw, Finglish reading included
         ranking = self.rank(features) if features else []
-        verdict = self.rule.judge([(s.name, s.confidence) for s in ranking])
+        claim = self.claim(features) if self._needs_claim(text, features, ranking) else None
+        verdict = self.rule.judge([(s.name, s.confidence) for s in ranking], claim=claim)
         # the index only names suggestions when the bot must ask which topic is meant;
         # searching it on every message cost 20-70% of a parse (docs/performance.md)
         hits: list[Hit] = []
