@@ -291,11 +291,15 @@ def main() -> None:
 
 def report(stats: Stats, elapsed: float, args, samples: list[tuple[float, int]]) -> None:
     total = sum(stats.statuses.values())
-    errors = sum(n for (_, status), n in stats.statuses.items() if status >= 500)
-    errors += sum(stats.failures.values())
+    # every request of this traffic should succeed: a 409 (a claim that found no waiting
+    # customer) or a 429 is as much a failure here as a 500
+    server = sum(n for (_, status), n in stats.statuses.items() if status >= 500)
+    client = sum(n for (_, status), n in stats.statuses.items() if 400 <= status < 500)
+    transport = sum(stats.failures.values())
     print(
         f"{args.workers} workers, {args.concurrency} clients, {elapsed:.1f} s: "
-        f"{total} requests, {total / elapsed:.1f} req/s, errors {errors}"
+        f"{total} requests, {total / elapsed:.1f} req/s, errors {server + client + transport} "
+        f"(5xx {server}, 4xx {client}, transport {transport})"
     )
     print(f"{'kind':<12}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}  statuses")
     for kind, values in sorted(stats.latencies.items()):
