@@ -1,7 +1,7 @@
 """A bounded load run against `pasokhgoo serve --workers 2` on loopback, mixed traffic.
 
     .venv/bin/python bench/load.py [--seconds 60] [--concurrency 16] [--workers 2]
-        [--model DIR] [--database-url postgresql+psycopg://…] [--redis-url redis://…]
+        [--model DIR] [--database-url URL | --postgres postgresql://…] [--redis-url redis://…]
         [--sample-seconds 5] [--plot docs/img/load_rss.png]
 
 Starts the server (in a temp var dir with a copy of --model or var/model, else it trains
@@ -23,12 +23,15 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -252,13 +255,38 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 300) -> Non
     raise SystemExit("the server was not ready in time")
 
 
+@contextmanager
+def throwaway_schema(server: str | None) -> Iterator[str | None]:
+    """A new schema on `server` and the service's URL using it; dropped afterwards."""
+    if server is None:
+        yield None
+        return
+    import psycopg
+
+    schema = f"load_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        base = server.replace("postgresql://", "postgresql+psycopg://", 1)
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--model", type=Path, help="a trained model to copy (default var/model)")
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", help="the service's SQLAlchemy URL (default SQLite)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql://postgres@127.0.0.1:5432/test): the run gets a "
+        "schema of its own there, dropped afterwards",
+    )
     parser.add_argument("--redis-url")
     parser.add_argument("--sample-seconds", type=float, default=5, help="RSS sampling period")
     parser.add_argument("--plot", type=Path, help="draw RSS over time into this PNG")
@@ -266,7 +294,11 @@ def main() -> None:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="pasokhgoo-load-") as tmp:
+    with (
+        throwaway_schema(args.postgres) as schema_url,
+        tempfile.TemporaryDirectory(prefix="pasokhgoo-load-") as tmp,
+    ):
+        args.database_url = schema_url or args.database_url
         var_dir = Path(tmp) / "var"
         var_dir.mkdir()
         with (Path(tmp) / "server.log").open("wb") as log:
