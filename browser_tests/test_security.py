@@ -3,7 +3,7 @@ the widget and on the console, and never runs."""
 
 from __future__ import annotations
 
-from drivers import OPERATOR_TOKENS, Console, Widget
+from drivers import OPERATOR_TOKENS, Console, Widget, create_ticket_by_api
 from playwright.sync_api import expect
 
 SCRIPT = "<script>alert(1)</script>"
@@ -37,3 +37,15 @@ def test_markup_from_customer_and_operator_is_shown_as_text(server, new_page) ->
     operator_page.wait_for_timeout(300)  # an onerror would have fired by now
     assert problems.dialogs == [] and operator_problems.dialogs == []
     assert problems.errors == [] and operator_problems.errors == []
+
+
+def test_markup_in_a_ticket_is_shown_as_text_on_the_console(server, new_page) -> None:
+    message = f"{IMAGE} سفارشم نرسیده {SCRIPT}"
+    code = create_ticket_by_api(server, "xss-ticket", message)
+    page, problems = new_page()
+    console = Console(page, server.url).login(OPERATOR_TOKENS["sara"])
+
+    expect(console.ticket(code)).to_contain_text(message)
+    assert console.tickets.locator("img, script").count() == 0
+    page.wait_for_timeout(300)  # an onerror would have fired by now
+    assert problems.dialogs == [] and problems.errors == []
