@@ -76,7 +76,8 @@ def build_services(settings: Settings) -> Services:
         raise
     services = Services(settings, assistant, stores, engine, OperatorDesk(engine), schedule)
     services.live = live
-    services.workbench = start_workbench(settings, curation, serving, services.serve)
+    # a training run on any worker signals every worker (through Redis when configured)
+    services.workbench = start_workbench(settings, curation, serving, services.serve, live.releases)
     return services
 
 

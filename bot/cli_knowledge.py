@@ -72,14 +72,21 @@ def _opened(settings: Settings) -> Iterator[tuple[Stores, Curation]]:
 
 def train_from_database(settings: Settings, author: str | None = None) -> None:
     """Train on nlu_data + the database's edits, as `POST /v1/admin/train` does; running
-    servers pick the new model up within `model_poll_seconds`."""
+    servers swap the new model in at once with Redis (its release signal), else within
+    `model_poll_seconds`."""
+    from bot.assistant import open_live_for
     from bot.knowledge.records import RunStatus
     from bot.knowledge.training import Deployment, Trainer
 
-    with _opened(settings) as (_stores, curation):
-        trainer = Trainer(settings, curation, Deployment(lambda _loaded: None, ""))
-        with console.status("Training…") as status:
-            run = trainer.run(_author(author), lambda r: status.update(f"Training: {r.stage}…"))
+    live = open_live_for(settings)
+    try:
+        with _opened(settings) as (_stores, curation):
+            deployment = Deployment(lambda _loaded: None, "")
+            trainer = Trainer(settings, curation, deployment, releases=live.releases)
+            with console.status("Training…") as status:
+                run = trainer.run(_author(author), lambda r: status.update(f"Training: {r.stage}…"))
+    finally:
+        live.close()
     if run.status is not RunStatus.SUCCEEDED:
         for finding in run.findings:
             if finding["severity"] == "error":

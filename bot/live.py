@@ -1,9 +1,12 @@
-"""What workers share while a conversation is live: locks, operator presence, events.
+"""What workers share while a conversation is live: locks, operator presence, events,
+and the signal that a new model was released.
 
 These are the single-process backends (the embedded default): a lock per conversation so
 two messages of one customer are never handled at once, who of the operators was seen
-recently, and a bus that pushes transcript events to WebSocket subscribers. The engine
-reaches them through the Protocols below; `open_live(url)` picks the backend by URL:
+recently, a bus that pushes transcript events to WebSocket subscribers, and the release
+signal that wakes every worker's model watcher when a training run is recorded. The
+engine and the workbench reach them through the Protocols below; `open_live(url)` picks
+the backend by URL:
 
     None or memory://    this process only (one worker)
     redis://host:6379/0  shared by every worker (`bot.live_redis`; rediss:// for TLS)
@@ -27,7 +30,9 @@ __all__ = [
     "LocalBus",
     "LocalLocks",
     "LocalPresence",
+    "LocalReleases",
     "OperatorPresence",
+    "ReleaseSignal",
     "Subscription",
     "open_live",
 ]
@@ -49,6 +54,19 @@ class EventBus(Protocol):
     def publish(self, sender_id: str, event: dict[str, Any]) -> None: ...
 
     def subscribe(self, sender_id: str) -> Subscription: ...
+
+
+class ReleaseSignal(Protocol):
+    """The worker that recorded a new model announces it; every worker's listener hears.
+
+    A hint, not a record: the release itself is in the database, and a listener checks
+    the latest one there (so a lost or duplicated signal is harmless)."""
+
+    def announce(self, release_id: int) -> None: ...
+
+    def listen(self, on_release: Callable[[], None]) -> None:
+        """Call `on_release` (from any thread, quickly) on each signal, until closed."""
+        ...
 
 
 class LocalLocks:
@@ -157,13 +175,33 @@ class LocalBus:
                     del self._subs[sub.key]
 
 
+class LocalReleases:
+    """Release signals within this process: with one worker, its own trainer has already
+    swapped the model in, so a listener that hears it finds nothing new."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+        self._guard = threading.Lock()
+
+    def announce(self, release_id: int) -> None:
+        with self._guard:
+            listeners = list(self._listeners)
+        for on_release in listeners:
+            on_release()
+
+    def listen(self, on_release: Callable[[], None]) -> None:
+        with self._guard:
+            self._listeners.append(on_release)
+
+
 @dataclass
 class Live:
-    """The three live backends of one worker, and how to release their connections."""
+    """The live backends of one worker, and how to release their connections."""
 
     locks: ConversationLocks = field(default_factory=LocalLocks)
     presence: OperatorPresence = field(default_factory=LocalPresence)
     bus: EventBus = field(default_factory=LocalBus)
+    releases: ReleaseSignal = field(default_factory=LocalReleases)
     closer: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def close(self) -> None:
@@ -184,13 +222,12 @@ def open_live(
     if scheme in {"redis", "rediss", "unix"}:
         from bot.live_redis import open_redis_live
 
-        locks, presence, bus, closer = open_redis_live(
+        return open_redis_live(
             url or "",
             prefix,
             lock_ttl_seconds=lock_ttl_seconds,
             lock_wait_seconds=lock_wait_seconds,
         )
-        return Live(locks, presence, bus, closer)
     from bot.errors import ConfigError
 
     raise ConfigError(f"unsupported Redis URL scheme {scheme!r}; use redis:// or memory://")

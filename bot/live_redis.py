@@ -8,6 +8,10 @@
     RedisPresence  a key per operator with a TTL
     RedisBus       PUBLISH JSON to a channel per conversation and to an all-channel; a
                    WebSocket's subscription reads with redis.asyncio in its own event loop
+    RedisReleases  PUBLISH on `prefix:releases` when a training run is recorded; each
+                   listener is a thread with a connection of its own that resubscribes
+                   with backoff while Redis is away, and calls back on every subscription
+                   too (a release may have been announced while it was not listening)
 
 When Redis does not answer, every call falls back to the process-local backend of
 `bot.live` (a turn is still answered; `redis.unavailable` is logged once) and the next
@@ -32,11 +36,20 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.retry import Retry
 
-from bot.live import ALL, LocalBus, LocalLocks, LocalPresence, Subscription
+from bot.live import ALL, Live, LocalBus, LocalLocks, LocalPresence, Subscription
 
-__all__ = ["RedisBus", "RedisHealth", "RedisLocks", "RedisPresence", "open_redis_live"]
+__all__ = [
+    "RedisBus",
+    "RedisHealth",
+    "RedisLocks",
+    "RedisPresence",
+    "RedisReleases",
+    "open_redis_live",
+]
 
 log = logging.getLogger("pasokhgoo.live")
 
@@ -313,6 +326,73 @@ class RedisBus:
         return RedisSubscription(self, sender_id)
 
 
+class RedisReleases:
+    """The release signal across workers (a hint: listeners read the release from the
+    database, so a signal lost while Redis is down costs only the wait for the poll)."""
+
+    # how often a listener looks up from its socket to see whether it was closed
+    TICK_SECONDS = 0.5
+
+    def __init__(self, client: redis.Redis, url: str, prefix: str, health: RedisHealth) -> None:
+        self._client, self.url, self.health = client, url, health
+        self.channel = f"{prefix}:releases"
+        # the listeners' own: their connection dropping (noticed at once, with no retries)
+        # must not send the turns' locks and events to this process before they try Redis
+        self.listening = RedisHealth()
+        self._stopped = threading.Event()
+        self._listeners: list[threading.Thread] = []
+
+    def announce(self, release_id: int) -> None:
+        payload = json.dumps({"release_id": release_id})
+        # while Redis is down the other workers find the release by polling
+        self.health.call(lambda: self._client.publish(self.channel, payload), lambda: None)
+
+    def listen(self, on_release: Callable[[], None]) -> None:
+        thread = threading.Thread(
+            target=self._listen, args=(on_release,), name="pasokhgoo-release-signal", daemon=True
+        )
+        self._listeners.append(thread)
+        thread.start()
+
+    def close(self) -> None:
+        self._stopped.set()
+        for thread in self._listeners:
+            thread.join(timeout=2 * self.TICK_SECONDS)
+
+    def _listen(self, on_release: Callable[[], None]) -> None:
+        pause = 0.2
+        while not self._stopped.is_set():
+            # no retries inside redis-py: a dropped connection ends up here, and the
+            # confirmation of the next subscription means "check what was missed"
+            client = redis.Redis.from_url(
+                self.url,
+                socket_connect_timeout=1.0,
+                socket_timeout=5.0,
+                health_check_interval=30,
+                retry=Retry(NoBackoff(), 0),
+            )
+            pubsub = client.pubsub()
+            try:
+                pubsub.subscribe(self.channel)
+                while not self._stopped.is_set():
+                    item = pubsub.get_message(timeout=self.TICK_SECONDS)
+                    if item is None:
+                        continue
+                    if item["type"] == "subscribe":
+                        self.listening.answered()
+                        pause = 0.2
+                    if item["type"] in ("subscribe", "message"):
+                        on_release()
+            except (RedisError, OSError) as exc:
+                self.listening.failed(exc)
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    pubsub.close()
+                    client.close()
+            self._stopped.wait(pause)  # Redis is away: resubscribe when it is back
+            pause = min(pause * 2, 2.0)
+
+
 def open_redis_live(
     url: str,
     prefix: str,
@@ -320,8 +400,9 @@ def open_redis_live(
     lock_ttl_seconds: float = 10.0,
     lock_wait_seconds: float = 10.0,
     presence_ttl: timedelta = timedelta(minutes=5),
-) -> tuple[RedisLocks, RedisPresence, RedisBus, Callable[[], None]]:
-    """The three backends on one connection pool, and the function that closes it.
+) -> Live:
+    """The backends on one connection pool (each release listener has a connection of
+    its own), closed by `Live.close`.
 
     Nothing is sent yet: a worker starts even while Redis is down."""
     client = redis.Redis.from_url(
@@ -329,14 +410,17 @@ def open_redis_live(
     )
     health = RedisHealth()
     locks = RedisLocks(client, prefix, health, lock_ttl_seconds, lock_wait_seconds)
+    releases = RedisReleases(client, url, prefix, health)
 
     def close() -> None:
         locks.close()
+        releases.close()
         client.close()
 
-    return (
-        locks,
-        RedisPresence(client, prefix, health, presence_ttl),
-        RedisBus(client, url, prefix, health),
-        close,
+    return Live(
+        locks=locks,
+        presence=RedisPresence(client, prefix, health, presence_ttl),
+        bus=RedisBus(client, url, prefix, health),
+        releases=releases,
+        closer=close,
     )

@@ -1,6 +1,6 @@
 """Two real server processes sharing one PostgreSQL schema, one Redis prefix and one var
 dir (a model trained once): whichever worker a load balancer picks, the customer and the
-operators see one conversation."""
+operators see one conversation, and a model retrained on one is served by both."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import redis
-from apihelpers import SARA, TICKET_FORM, assert_error
+from apihelpers import ADMIN, SARA, TICKET_FORM, assert_error
 from serverkit import (
     REDIS_URL,
     Server,
@@ -24,6 +24,9 @@ from serverkit import (
     ticket_in_database,
 )
 from websockets.sync.client import connect
+from workbenchkit import GIFT_CARD
+
+GIFT_CARD_QUESTION = GIFT_CARD["questions"][0]
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -157,3 +160,37 @@ def test_ten_thousand_messages_from_one_sender(cluster: Cluster) -> None:
         {"limit": "sender", "retry_after": int(refused.headers["Retry-After"])}
     ]
     assert cluster.b.say("someone-else", "شماره تلفن پشتیبانی چنده؟")["action"] == "answer"
+
+
+def test_a_model_trained_on_one_worker_is_served_by_the_other_at_once(cluster: Cluster) -> None:
+    """B never polls (PASOKHGOO_MODEL_POLL_SECONDS=0): the release signal through Redis
+    alone makes it load the model A saved to the shared folder. Last in this module: the
+    cluster serves the retrained model afterwards."""
+    a, b = cluster.a, cluster.b
+    served_before = b.client.get("/readyz").json()["model"]["data_hash"]
+    assert a.client.post("/v1/admin/faq", headers=ADMIN, json=GIFT_CARD).status_code == 201
+    assert b.say("release-before", GIFT_CARD_QUESTION)["action"] != "answer"
+
+    assert a.client.post("/v1/admin/train", headers=ADMIN).status_code == 202
+    run = _finished_run(a)
+    trained_at = time.monotonic()
+    assert run["status"] == "succeeded", run
+    trained = a.client.get("/readyz").json()["model"]["data_hash"]
+    assert trained == run["data_hash"] != served_before
+
+    while b.client.get("/readyz").json()["model"]["data_hash"] != trained:
+        assert time.monotonic() - trained_at < 3, "B did not load the new model"
+        time.sleep(0.05)
+    answered = b.say("release-after", GIFT_CARD_QUESTION)
+    assert answered["action"] == "answer"
+    assert answered["replies"][0]["text"].startswith(GIFT_CARD["answer"])
+
+
+def _finished_run(server: Server, timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = server.client.get("/v1/admin/train", headers=ADMIN).json()["run"]
+        if run and run["status"] != "running":
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"the training run did not finish in time:\n{server.log()}")

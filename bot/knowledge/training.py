@@ -8,10 +8,12 @@ engine's interpreter; a turn keeps the interpreter it started with, so no reques
 and none mixes two models. A failed run swaps nothing: the old model keeps serving.
 
 Other workers: a successful run is a *release* in the database (its data hash, and the
-responses, titles and synonyms the model serves with). Each worker's `ReleaseWatcher`
-polls the newest release id every `model_poll_seconds`; on a new one it loads the model
-folder (shared by the workers of one host), checks the folder's data hash against the
-release, and swaps the same way. (A later issue replaces the polling with a Redis signal.)
+responses, titles and synonyms the model serves with). Once it is recorded, the trainer
+announces it on the release signal (`bot.live`: Redis pub/sub across processes, or this
+process only). Each worker's `ReleaseWatcher` wakes on the signal — and, as a fallback
+for a signal lost while Redis was away, every `model_poll_seconds` — reads the newest
+release, loads the model folder (shared by the workers), checks the folder's data hash
+against the release, and swaps the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bot.errors import PasokhgooError, TrainingBusyError
 from bot.knowledge.curation import Curation
 from bot.knowledge.records import RunStatus, TrainingRun
 from bot.knowledge.rules import MIN_QUESTIONS
+from bot.live import ReleaseSignal
 from bot.model import load_model, save_model, train_model
 from bot.settings import Settings
 from bot.training_data import TrainingData
@@ -123,12 +126,14 @@ class Trainer:
         curation: Curation,
         deployment: Deployment,
         clock: Callable[[], datetime] = _utcnow,
+        releases: ReleaseSignal | None = None,
     ) -> None:
         self.settings = settings
         self.curation = curation
         self.store = curation.store
         self.deployment = deployment
         self.clock = clock
+        self.releases = releases  # told of each recorded release (None: nobody listens)
         self._thread: threading.Thread | None = None
 
     def _begin(self, author: str) -> TrainingRun:
@@ -208,6 +213,8 @@ class Trainer:
             self.store.save_run(run)
             if run.status is RunStatus.SUCCEEDED:
                 self.deployment.release_id = max(self.deployment.release_id, run.id)
+                if self.releases is not None:  # after the record: listeners read it
+                    self.releases.announce(run.id)
         except PasokhgooError as exc:
             log.warning("training.unrecorded run=%d code=%s", run.id, exc.code)
         if progress:
@@ -216,13 +223,23 @@ class Trainer:
 
 
 class ReleaseWatcher:
-    """Polls for releases other workers made, and serves them."""
+    """Serves the releases other workers made: at once when `releases` signals one, and
+    by polling the database every `model_poll_seconds` (0: signal only) in case a signal
+    was lost."""
 
-    def __init__(self, settings: Settings, curation: Curation, deployment: Deployment) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        curation: Curation,
+        deployment: Deployment,
+        releases: ReleaseSignal | None = None,
+    ) -> None:
         self.settings = settings
         self.store = curation.store
         self.deployment = deployment
+        self.releases = releases
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a release was signalled, or stop
         self._thread: threading.Thread | None = None
 
     def _load(self, release: TrainingRun) -> LoadedAssistant | None:
@@ -239,30 +256,41 @@ class ReleaseWatcher:
         return LoadedAssistant(data, model, build_interpreter(model, data, self.settings), False)
 
     def check(self) -> bool:
-        """One poll; True when a new model was swapped in."""
+        """Serve the newest release if it is new here; True when a model was swapped in."""
         try:
             release = self.store.latest_release()
             if release is None:
                 return False
             return self.deployment.follow(release, lambda: self._load(release))
-        except PasokhgooError as exc:  # the database or the folder: try again next poll
+        except PasokhgooError as exc:  # the database or the folder: the next signal or poll
             log.warning("model.reload_failed code=%s", exc.code)
             return False
 
     def start(self) -> None:
-        interval = self.settings.model_poll_seconds
-        if interval <= 0 or self._thread is not None:
+        interval = self.settings.model_poll_seconds or None
+        if self._thread is not None or (interval is None and self.releases is None):
             return
 
         def loop() -> None:
-            while not self._stop.wait(interval):
-                self.check()
+            while True:
+                self._wake.wait(interval)
+                if self._stop.is_set():
+                    return
+                # cleared before the check: a signal arriving during it wakes us again
+                self._wake.clear()
+                try:
+                    self.check()
+                except Exception as exc:  # e.g. the folder replaced mid-read: keep watching
+                    log.warning("model.reload_failed type=%s", type(exc).__name__)
 
         self._thread = threading.Thread(target=loop, name="pasokhgoo-release-watch", daemon=True)
         self._thread.start()
+        if self.releases is not None:
+            self.releases.listen(self._wake.set)
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -312,15 +340,19 @@ def start_workbench(
     curation: Curation,
     serving: tuple[LoadedAssistant, int],
     serve: Callable[[LoadedAssistant], None],
+    releases: ReleaseSignal | None = None,
 ) -> Workbench:
-    """The trainer and the release watcher for a worker serving `serving` (load_knowledge)."""
+    """The trainer and the release watcher for a worker serving `serving` (load_knowledge),
+    announcing and hearing releases on `releases`."""
     loaded, release_id = serving
     deployment = Deployment(serve, loaded.data.fingerprint, release_id)
     workbench = Workbench(
         curation,
         deployment,
-        Trainer(settings, curation, deployment),
-        ReleaseWatcher(settings, curation, deployment),
+        Trainer(settings, curation, deployment, releases=releases),
+        ReleaseWatcher(settings, curation, deployment, releases),
     )
     workbench.watcher.start()
+    if releases is not None and loaded.trained_now and release_id:
+        releases.announce(release_id)  # the start-up model went to the shared folder
     return workbench
