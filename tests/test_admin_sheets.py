@@ -47,6 +47,23 @@ def _upload(client, content: bytes, name: str = "faq.csv", **params):
     return client.post("/v1/admin/faq/import", headers=ADMIN, files=files, params=params)
 
 
+def test_control_characters_are_dropped_and_the_export_still_opens(admin) -> None:
+    typed = GIFT_CARD | {
+        "answer": "کارت هدیه\x01 دارید\x1b[31m؟\nخط دوم",
+        "questions": ["کارت\x00 هدیه دارید؟", *GIFT_CARD["questions"][1:]],
+    }
+    created = admin.post("/v1/admin/faq", headers=ADMIN, json=typed)
+    assert created.status_code == 201, created.text
+    entry = created.json()["entry"]
+    assert entry["answer"] == "کارت هدیه دارید[31m؟\nخط دوم"  # the newline is kept
+    assert entry["questions"][0] == "کارت هدیه دارید؟"
+
+    exported = admin.get("/v1/admin/faq/export", headers=ADMIN, params={"format": "xlsx"})
+    assert exported.status_code == 200
+    answers = [r.values["answer"] for r in read_sheet(exported.content)]
+    assert "کارت هدیه دارید[31m؟\nخط دوم" in answers
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_then_import_round_trips(admin, fmt: str) -> None:
     # an answer Excel would run as a formula, a multi-line answer, tags, a draft

@@ -53,9 +53,14 @@ def normalized(text: str) -> str:
     return normalize(text)
 
 
+# control characters other than tab and newlines: never meant, and no spreadsheet (XLSX
+# export) or terminal takes them
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def clean_text(text: str) -> str:
     """One line, single spaces: how a question variant or example is stored."""
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", _CONTROLS.sub("", text)).strip()
 
 
 def clean_entry(entry: FaqEntry) -> FaqEntry:
@@ -63,9 +68,9 @@ def clean_entry(entry: FaqEntry) -> FaqEntry:
     tags = tuple(dict.fromkeys(t for t in (clean_text(t) for t in entry.tags) if t))
     return replace(
         entry,
-        key=entry.key.strip(),
+        key=_CONTROLS.sub("", entry.key).strip(),
         questions=tuple(clean_text(q) for q in entry.questions),
-        answer=entry.answer.strip(),
+        answer=_CONTROLS.sub("", entry.answer).strip(),
         title=clean_text(entry.title),
         category=clean_text(entry.category),
         tags=tags,

@@ -334,6 +334,7 @@ def write_csv(entries: Sequence[FaqEntry]) -> bytes:
 
 def write_xlsx(entries: Sequence[FaqEntry]) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
@@ -349,7 +350,7 @@ def write_xlsx(entries: Sequence[FaqEntry]) -> bytes:
         sheet.append(["" for _ in COLUMNS])
         for column, value in enumerate(_cells(entry), 1):
             cell = sheet.cell(row=sheet.max_row, column=column)
-            cell.value = value
+            cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)  # entries saved before cleaning
             cell.data_type = "s"  # text, even when it starts with "=": never a formula
             cell.alignment = wrap
     for letter, width in zip("ABCDEFGHI", (22, 28, 16, 60, 60, 20, 9, 14, 22), strict=True):
