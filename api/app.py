@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import routes_admin, routes_chat, routes_insights, routes_pages, routes_rasa, routes_staff
 from api.deps import ServicesDep
@@ -29,27 +30,74 @@ __all__ = ["app_from_env", "create_app"]
 log = logging.getLogger("pasokhgoo.api")
 
 
-class BodyLimit(BaseHTTPMiddleware):
-    """Refuse an oversized body before reading it (uploads have their own, larger limit)."""
+class _BodyTooLarge(Exception):
+    """Raised into the app from `receive` once a streamed body passes its limit."""
 
-    def __init__(self, app, settings: Settings) -> None:
-        super().__init__(app)
+
+def _too_large(limit: int) -> Response:
+    return error_response(
+        413, "payload_too_large", f"The request body is larger than {limit} bytes."
+    )
+
+
+class BodyLimit:
+    """Refuse a request body over its route's limit (uploads, spreadsheet imports and Rasa
+    trackers have larger ones): at once when Content-Length says so, else as soon as the
+    bytes received pass it, so a chunked body is never read or parsed in full.
+
+    A pure ASGI middleware: it counts what the app receives; once over the limit, whatever
+    the app makes of the cut-off body is dropped and the client gets the 413."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
         self.settings = settings
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        limit = self.settings.max_body_bytes
-        if request.url.path.endswith("/attachments"):
-            limit = self.settings.max_attachment_bytes + 64 * 1024
-        elif request.url.path == "/webhook":
-            limit = self.settings.max_rasa_tracker_bytes
-        elif request.url.path == "/v1/admin/faq/import":
-            limit = self.settings.max_import_bytes + 64 * 1024
-        length = request.headers.get("content-length")
+    def limit(self, path: str) -> int:
+        if path.endswith("/attachments"):
+            return self.settings.max_attachment_bytes + 64 * 1024  # room for the multipart frame
+        if path == "/webhook":
+            return self.settings.max_rasa_tracker_bytes
+        if path == "/v1/admin/faq/import":
+            return self.settings.max_import_bytes + 64 * 1024
+        return self.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit(scope["path"])
+        length = Headers(scope=scope).get("content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
-            return error_response(
-                413, "payload_too_large", f"The request body is larger than {limit} bytes."
-            )
-        return await call_next(request)
+            await _too_large(limit)(scope, receive, send)
+            return
+
+        received = 0
+        exceeded = started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return  # the app's answer to a cut-off body (FastAPI makes it a 400)
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+        if exceeded and not started:
+            await _too_large(limit)(scope, receive, send)
 
 
 def app_from_env() -> FastAPI:

@@ -15,7 +15,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ServicesDep, SettingsDep, require_admin
 from api.errors import ApiError
-from api.workbench import ADMIN_ERRORS, EditorDep, EntryIn, EntryPatch, WorkbenchDep, call
+from api.routes_chat import INT64_MAX
+from api.workbench import (
+    ADMIN_ERRORS,
+    EditorDep,
+    EntryIn,
+    EntryPatch,
+    RowId,
+    WorkbenchDep,
+    call,
+)
 from bot.errors import DataError
 from bot.knowledge.compose import to_rasa_yaml
 from bot.knowledge.sheets import read_sheet, write_csv, write_xlsx
@@ -148,7 +157,7 @@ async def delete_entry(
     key: str,
     workbench: WorkbenchDep,
     editor: EditorDep,
-    revision: Annotated[int | None, Query(ge=0)] = None,
+    revision: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
 ) -> dict:
     record = await call(workbench.curation.delete, key, editor, revision)
     return {"deleted": key, "history_id": record.id}
@@ -165,7 +174,7 @@ async def entry_history(
 
 @router.post("/faq/{key}/revert/{history_id}")
 async def revert_entry(
-    key: str, history_id: int, workbench: WorkbenchDep, editor: EditorDep
+    key: str, history_id: RowId, workbench: WorkbenchDep, editor: EditorDep
 ) -> dict:
     """Put the entry back as it was before that change (null: it did not exist then)."""
     entry = await call(workbench.curation.revert, key, history_id, editor)
@@ -219,7 +228,7 @@ async def add_examples(body: ExamplesIn, workbench: WorkbenchDep, editor: Editor
 
 
 @router.delete("/examples/{example_id}")
-async def remove_example(example_id: int, workbench: WorkbenchDep) -> dict:
+async def remove_example(example_id: RowId, workbench: WorkbenchDep) -> dict:
     removed = await call(workbench.curation.remove_example, example_id)
     return {"removed": removed.to_dict()}
 

@@ -35,9 +35,13 @@ from bot.engine import TurnResult
 from bot.errors import AttachmentRejected
 from bot.settings import Settings
 
-__all__ = ["router"]
+__all__ = ["INT64_MAX", "router"]
 
 router = APIRouter()
+
+# ids, cursors and offsets are 64-bit integers in SQLite and PostgreSQL (BIGINT): a larger
+# one in a request must be a 422, not an overflow in the database driver (a 500)
+INT64_MAX = 2**63 - 1
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "message longer than the configured limit"},
@@ -125,7 +129,7 @@ async def rasa_rest_webhook(
 async def messages(
     sender_id: Annotated[str, Path(pattern=SENDER_PATTERN)],
     services: ServicesDep,
-    after: Annotated[int, Query(ge=0, description="return lines after this id")] = 0,
+    after: Annotated[int, Query(ge=0, le=INT64_MAX, description="return lines after this id")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict:
     """The conversation's transcript after a line id: the polling fallback to the

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ServicesDep, require_admin
 from api.errors import ApiError
-from api.workbench import ADMIN_ERRORS, EditorDep, WorkbenchDep, call, moment
+from api.routes_chat import INT64_MAX
+from api.workbench import ADMIN_ERRORS, EditorDep, RowId, WorkbenchDep, call, moment
 from bot.knowledge.analytics import METRICS, report
 from bot.knowledge.charts import chart_png
 from bot.knowledge.gaps import Gap, cluster_gaps
@@ -68,7 +69,7 @@ async def list_gaps(
     since: Since = None,
     until: Until = None,
     low_confidence: LowConfidence = 0.6,
-    min_count: Annotated[int, Query(ge=1)] = 1,
+    min_count: Annotated[int, Query(ge=1, le=INT64_MAX)] = 1,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     """Unanswered and low-confidence questions, clustered by topic, biggest first.
@@ -190,7 +191,7 @@ async def list_suggestions(
 
 @router.post("/suggestions/{suggestion_id}/accept", status_code=201)
 async def accept_suggestion(
-    suggestion_id: int, body: AcceptIn, workbench: WorkbenchDep, editor: EditorDep
+    suggestion_id: RowId, body: AcceptIn, workbench: WorkbenchDep, editor: EditorDep
 ) -> dict:
     """Make the draft an entry: the customer's question plus `questions`, the operator's
     answer unless `answer` is given."""
@@ -208,7 +209,7 @@ async def accept_suggestion(
 
 
 @router.post("/suggestions/{suggestion_id}/dismiss")
-async def dismiss_suggestion(suggestion_id: int, workbench: WorkbenchDep) -> dict:
+async def dismiss_suggestion(suggestion_id: RowId, workbench: WorkbenchDep) -> dict:
     dismissed = await call(workbench.curation.dismiss, suggestion_id)
     return {"suggestion": dismissed.to_dict()}
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from api.deps import ServicesDep, StaffDep, websocket_staff
 from api.errors import ApiError, ErrorBody
-from api.routes_chat import stream_events
+from api.routes_chat import INT64_MAX, stream_events
 from api.schemas import OperatorReply, TicketReplyIn, TicketStatusChange
 from bot.domain import Ticket, TicketStatus, TicketType
 from bot.entities import normalize_phone
@@ -97,7 +97,7 @@ async def staff_tickets(
     status: TicketStatus | None = None,
     type: TicketType | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
 ) -> dict:
     tickets = await run_in_threadpool(services.stores.tickets.list, status, type, limit, offset)
     return {"tickets": [ticket_dict(t, staff=True) for t in tickets]}

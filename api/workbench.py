@@ -7,12 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, ServicesDep
 from api.errors import ApiError, ErrorBody
+from api.routes_chat import INT64_MAX
 from bot.errors import (
     DataError,
     EditConflictError,
@@ -29,6 +30,7 @@ __all__ = [
     "EditorDep",
     "EntryIn",
     "EntryPatch",
+    "RowId",
     "WorkbenchDep",
     "call",
     "moment",
@@ -50,6 +52,9 @@ def get_workbench(services: ServicesDep) -> Workbench:
 
 
 WorkbenchDep = Annotated[Workbench, Depends(get_workbench)]
+
+# a history record, example or draft id in a path (the stores count them from 1)
+RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 
 def get_editor(
@@ -114,7 +119,7 @@ class EntryPatch(BaseModel):
     category: str | None = Field(None, max_length=255)
     tags: list[str] | None = Field(None, max_length=50)
     enabled: bool | None = None
-    revision: int | None = Field(None, ge=0, description="the revision you edited")
+    revision: int | None = Field(None, ge=0, le=INT64_MAX, description="the revision you edited")
 
     def applied_to(self, entry: FaqEntry) -> FaqEntry:
         fields = self.model_dump(exclude_unset=True, exclude={"revision"})
@@ -133,7 +138,9 @@ class EntryIn(BaseModel):
     category: str = Field("", max_length=255)
     tags: list[str] = Field(default_factory=list, max_length=50)
     enabled: bool = True
-    revision: int | None = Field(None, ge=0, description="the revision you edited (PUT)")
+    revision: int | None = Field(
+        None, ge=0, le=INT64_MAX, description="the revision you edited (PUT)"
+    )
 
     def entry(self, key: str | None = None) -> FaqEntry:
         return FaqEntry(

@@ -3,6 +3,8 @@ forms, Rasa's REST channel and parse, FAQ search, and the error bodies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from apihelpers import assert_error
 from fastapi.testclient import TestClient
@@ -214,6 +216,47 @@ def test_upload_that_is_not_a_photo_or_video_is_refused(client) -> None:
         "/v1/chat/c1/attachments", files={"file": ("photo.jpg", b"<?php system($_GET['c']); ?>")}
     )
     assert_error(response, 415, "attachment_type")
+
+
+def _multipart_chunks(name: str, content: bytes) -> tuple[Iterator[bytes], str]:
+    """A one-file multipart body sent chunked, without a Content-Length."""
+    boundary = "pasokhgoo-test-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{name}"\r\nContent-Type: image/png\r\n\r\n'
+    ).encode()
+    body = head + content + f"\r\n--{boundary}--\r\n".encode()
+    chunks = (body[i : i + 16 * 1024] for i in range(0, len(body), 16 * 1024))
+    return chunks, f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize(
+    ("size", "chunked", "code", "limit"),
+    [
+        # over the file limit, within the body's (the file's plus room for the multipart frame)
+        (4096, False, "attachment_too_large", 2048),
+        (200_000, False, "payload_too_large", 2048 + 64 * 1024),  # by its Content-Length
+        (200_000, True, "payload_too_large", 2048 + 64 * 1024),  # cut off while it streams
+    ],
+)
+def test_oversized_attachment_is_refused_and_nothing_stored(
+    serve, tmp_path, size: int, chunked: bool, code: str, limit: int
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * size
+    with serve(max_attachment_bytes=2048) as client:
+        if chunked:
+            body, content_type = _multipart_chunks("photo.png", png)
+            response = client.post(
+                "/v1/chat/c1/attachments", content=body, headers={"content-type": content_type}
+            )
+        else:
+            response = client.post("/v1/chat/c1/attachments", files={"file": ("photo.png", png)})
+        error = assert_error(response, 413, code)
+        assert f"{limit} bytes" in error["message"] or f"limit is {limit}" in error["message"]
+        small = client.post("/v1/chat/c1/attachments", files={"file": ("p.png", png[:1024])})
+        assert small.status_code == 201, small.text  # the limit, not the upload, was refused
+    uploads = tmp_path / "var" / "uploads"
+    assert [p.stat().st_size for p in uploads.iterdir()] == [1024]
 
 
 def test_rasa_rest_channel(client) -> None:
