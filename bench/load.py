@@ -174,6 +174,9 @@ async def run_load(
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
         started = time.monotonic()
         stop = started + seconds
+        # the operator is online before the first customer asks for a person
+        staff = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+        assert (await client.post("/v1/operator/presence", headers=staff)).status_code == 200
         sampler = asyncio.create_task(sample_rss(pid, every, stop, samples))
         await asyncio.gather(
             operator_presence(client, stop, stats),
