@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ServicesDep, SettingsDep, require_admin
 from api.errors import ApiError
-from api.routes_chat import INT64_MAX
+from api.schemas import INT64_MAX
 from api.workbench import (
     ADMIN_ERRORS,
     EditorDep,

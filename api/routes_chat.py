@@ -23,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import ServicesDep, SettingsDep
 from api.errors import ApiError, ErrorBody
 from api.schemas import (
+    INT64_MAX,
     SENDER_PATTERN,
     ChatRequest,
     ChatResponse,
@@ -35,13 +36,9 @@ from bot.engine import TurnResult
 from bot.errors import AttachmentRejected
 from bot.settings import Settings
 
-__all__ = ["INT64_MAX", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
-
-# ids, cursors and offsets are 64-bit integers in SQLite and PostgreSQL (BIGINT): a larger
-# one in a request must be a 422, not an overflow in the database driver (a 500)
-INT64_MAX = 2**63 - 1
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "message longer than the configured limit"},

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ServicesDep, require_admin
 from api.errors import ApiError
-from api.routes_chat import INT64_MAX
+from api.schemas import INT64_MAX
 from api.workbench import ADMIN_ERRORS, EditorDep, RowId, WorkbenchDep, call, moment
 from bot.knowledge.analytics import METRICS, report
 from bot.knowledge.charts import chart_png

@@ -11,8 +11,8 @@ from fastapi.responses import Response
 
 from api.deps import ServicesDep, StaffDep, websocket_staff
 from api.errors import ApiError, ErrorBody
-from api.routes_chat import INT64_MAX, stream_events
-from api.schemas import OperatorReply, TicketReplyIn, TicketStatusChange
+from api.routes_chat import stream_events
+from api.schemas import INT64_MAX, OperatorReply, TicketReplyIn, TicketStatusChange
 from bot.domain import Ticket, TicketStatus, TicketType
 from bot.entities import normalize_phone
 from bot.errors import NotFoundError, TicketTransitionError

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "INT64_MAX",
+    "RESERVED_SENDER_PREFIXES",
+    "SENDER_PATTERN",
     "ButtonOut",
     "ChatRequest",
     "ChatResponse",
@@ -16,7 +20,20 @@ __all__ = [
     "ReplyOut",
 ]
 
-SENDER_PATTERN = r"^[^\x00-\x1f\x7f]{1,128}$"
+# ids, cursors and offsets are 64-bit integers in SQLite and PostgreSQL (BIGINT): a larger
+# one in a request must be a 422, not an overflow in the database driver (a 500)
+INT64_MAX = 2**63 - 1
+
+# Conversations a channel owns, by their sender id's prefix: the channel (it calls the
+# engine itself) is the only way in. A web client taking `telegram:<chat id>`, a guessable
+# number, would read that customer's transcript and write into it.
+RESERVED_SENDER_PREFIXES = ("telegram:",)  # api.telegram.channel.sender_id
+
+# A customer's sender id on the web API: 1-128 characters, no control character, no
+# reserved prefix. Compiled, so pydantic checks it with Python's `re` (its Rust engine has
+# no lookahead); `(?!\n)$` because Python's `$` also matches before a final newline.
+_RESERVED = "|".join(re.escape(prefix) for prefix in RESERVED_SENDER_PREFIXES)
+SENDER_PATTERN = re.compile(rf"^(?!{_RESERVED})[^\x00-\x1f\x7f]{{1,128}}(?!\n)$")
 
 
 class ChatRequest(BaseModel):

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, ServicesDep
 from api.errors import ApiError, ErrorBody
-from api.routes_chat import INT64_MAX
+from api.schemas import INT64_MAX
 from bot.errors import (
     DataError,
     EditConflictError,
