@@ -368,7 +368,7 @@ def rasa_export(
 
     settings = _settings(data)
     training = load_training_data(settings.data_dir)
-    for path in export_project(training, out, url):
+    for path in export_project(training, out, url, settings):
         console.print(f"wrote {_shown_path(path)}")
     console.print(
         f"[green]Exported[/] {len(training.intents)} intents and {len(training.responses)} "

@@ -11,6 +11,7 @@ from Pasokhgoo's:
                      (`nlu_fallback` and `out_of_scope`, as the native policy treats them)
     config.yml       a dialogue policy set; no NLU pipeline (Pasokhgoo parses)
     endpoints.yml    `nlu` → Pasokhgoo's /model/parse, `action_endpoint` → /webhook
+                     (with PASOKHGOO_ACTION_TOKEN as its `token` when that is set)
     credentials.yml  Rasa's REST channel
 """
 
@@ -29,6 +30,7 @@ from bot.dialogue.forms import FORMS
 from bot.dialogue.policy import FALLBACK_INTENTS, FORM_INTENTS
 from bot.domain import Button
 from bot.rasa_actions import ANSWER_FAQ, FALLBACK, HANDOFF, action_names, submit_action
+from bot.settings import Settings, get_settings
 from bot.training_data import FAQ_PREFIX, Example, TrainingData
 
 __all__ = ["FILES", "build_project", "export_project"]
@@ -265,21 +267,21 @@ def _config() -> dict[str, Any]:
     }
 
 
-def _endpoints(url: str) -> dict[str, Any]:
+def _endpoints(url: str, action_token: str | None) -> dict[str, Any]:
     base = url.rstrip("/")
-    return {
-        "nlu": {"url": base},
-        # the actions need no domain: Rasa sends only the tracker
-        "action_endpoint": {"url": f"{base}/webhook", "enable_selective_domain": True},
-    }
+    # the actions need no domain: Rasa sends only the tracker
+    actions: dict[str, Any] = {"url": f"{base}/webhook", "enable_selective_domain": True}
+    if action_token:
+        actions["token"] = action_token  # Rasa sends it as `?token=`
+    return {"nlu": {"url": base}, "action_endpoint": actions}
 
 
-def build_project(data: TrainingData, url: str) -> dict[str, str]:
+def build_project(data: TrainingData, url: str, action_token: str | None = None) -> dict[str, str]:
     """The project's files, by path inside the project, as YAML text."""
     documents = {
         "domain.yml": _domain(data),
         "config.yml": _config(),
-        "endpoints.yml": _endpoints(url),
+        "endpoints.yml": _endpoints(url, action_token),
         "credentials.yml": {"rest": None},
         "data/nlu.yml": _nlu(data),
         "data/rules.yml": _rules(data),
@@ -287,10 +289,16 @@ def build_project(data: TrainingData, url: str) -> dict[str, str]:
     return {path: _dump(document) for path, document in documents.items()}
 
 
-def export_project(data: TrainingData, out: Path, url: str) -> list[Path]:
-    """Write the project under `out` (created if needed); returns the files written."""
+def export_project(
+    data: TrainingData, out: Path, url: str, settings: Settings | None = None
+) -> list[Path]:
+    """Write the project under `out` (created if needed); returns the files written.
+    Rasa will call the actions with the action token of `settings` (by default the
+    environment's, which `pasokhgoo serve` reads too)."""
+    token = (settings or get_settings()).action_token
+    secret = token.get_secret_value() if token is not None else None
     written = []
-    for relative, text in build_project(data, url).items():
+    for relative, text in build_project(data, url, secret).items():
         path = out / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

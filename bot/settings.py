@@ -50,8 +50,13 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_base_url: str = Field("https://api.telegram.org/bot", min_length=1)
 
+    # the Rasa action server (POST /webhook, GET /actions): the token Rasa sends as
+    # `?token=` (endpoints.yml `action_endpoint.token`; unset: anyone may call the actions)
+    action_token: SecretStr | None = None
+
     # the content team's workbench (bot.knowledge): FAQ spreadsheets up to this size; how
-    # often each worker looks for a model another worker trained (0: never)
+    # often each worker looks for a model another worker trained, besides Redis's release
+    # signal (0: the signal only)
     max_import_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     model_poll_seconds: float = Field(5.0, ge=0)
 

@@ -1,7 +1,7 @@
 """Conversations through a real Rasa 3.6 that uses Pasokhgoo as its NLU and action server.
 
-Run by `.ci/rasa-interop`, which starts both servers and sets PASOKHGOO_URL, RASA_URL
-and the staff tokens; not part of the main suite. The customer talks to Rasa's REST
+Run by `.ci/rasa-interop`, which starts both servers and sets PASOKHGOO_URL, RASA_URL,
+the staff tokens and the action token; not part of the main suite. The customer talks to Rasa's REST
 channel; what they read and what lands in Pasokhgoo's database are checked. Sentences
 come from the knowledge base at run time, so editing nlu_data/ never breaks this file.
 """
@@ -222,6 +222,22 @@ def test_asking_for_a_person_pauses_rasa_and_joins_the_operator_queue(
     assert waiting is not None, queue
     assert waiting["status"] == "waiting" and waiting["channel"] == "rasa"
     assert example.text in [line["text"] for line in waiting["transcript"]]
+
+
+def test_the_action_server_takes_only_rasas_calls(say, pasokhgoo, knowledge_base) -> None:
+    token = _env("PASOKHGOO_ACTION_TOKEN")
+    call = {"next_action": "action_answer_faq", "sender_id": "intruder", "tracker": {}}
+    missing = pasokhgoo.post("/webhook", json=call)
+    assert missing.status_code == 401, missing.text
+    wrong = pasokhgoo.post("/webhook", json=call, params={"token": token + "x"})
+    assert wrong.status_code == 403, wrong.text
+    # Rasa, which has the token from the exported endpoints.yml, runs the same action
+    key = knowledge_base.faq_keys[0]
+    example, _ = _example(pasokhgoo, knowledge_base, f"faq/{key}")
+    replies = say(example.text)
+    assert replies and replies[0]["text"].startswith(
+        knowledge_base.responses[f"utter_faq/{key}"][0]
+    )
 
 
 def test_nonsense_gets_the_fallback(say, pasokhgoo, knowledge_base) -> None:

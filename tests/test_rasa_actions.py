@@ -7,6 +7,7 @@ directly and checked by what a customer would read and what lands in the databas
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -338,3 +339,89 @@ def test_a_message_not_understood_reaches_rasa_as_nlu_fallback(serve, knowledge_
     assert parse["intent"]["name"] == "nlu_fallback"
     assert parse["intent_ranking"][0]["name"] == "nlu_fallback"
     assert len(parse["intent_ranking"]) > 1  # the classifier's guesses follow
+
+
+# --- the action token (PASOKHGOO_ACTION_TOKEN) ------------------------------------------
+
+ACTION_TOKEN = "rasa-action-secret"
+CONFIRMED_TICKET = {
+    "topic": "order",
+    "name": "مریم احمدی",
+    "email": "maryam@example.com",
+    "phone": "09121234567",
+    "order_number": SKIPPED,
+    "message": "سفارشم نرسیده",
+    "attachment": SKIPPED,
+    "confirm": True,
+}
+
+
+def call(client, name: str, state: dict, **request: Any):
+    body = {"next_action": name, "sender_id": state["sender_id"], "tracker": state}
+    return client.post("/webhook", json=body, **request)
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "code"),
+    [
+        ({}, 401, "unauthorized"),
+        ({"params": {"token": ""}}, 401, "unauthorized"),
+        ({"params": {"token": "rasa-action-secreT"}}, 403, "forbidden"),
+        ({"params": {"token": "admin-secret"}}, 403, "forbidden"),  # staff tokens are not it
+        ({"headers": {"Authorization": f"Bearer {ACTION_TOKEN}"}}, 401, "unauthorized"),
+    ],
+)
+def test_with_a_token_set_a_call_without_it_changes_nothing(
+    serve, request_kwargs: dict, status: int, code: str
+) -> None:
+    with serve(action_token=ACTION_TOKEN) as client:
+        client.post("/v1/operator/presence", headers=SARA)
+        submit = tracker("r10", slots=CONFIRMED_TICKET)
+        assert_error(
+            call(client, "action_submit_ticket_form", submit, **request_kwargs), status, code
+        )
+        handoff = tracker("r11", events=[user("اپراتور")])
+        assert_error(call(client, "action_handoff", handoff, **request_kwargs), status, code)
+        assert_error(client.get("/actions", **request_kwargs), status, code)
+
+        assert client.get("/v1/staff/tickets", headers=ADMIN).json()["tickets"] == []
+        assert client.get("/v1/operator/queue", headers=SARA).json()["conversations"] == []
+
+
+def test_with_a_token_set_rasas_calls_with_it_run(serve) -> None:
+    with serve(action_token=ACTION_TOKEN) as client:
+        given = {"params": {"token": ACTION_TOKEN}}
+        stored = call(
+            client, "action_submit_ticket_form", tracker("r12", slots=CONFIRMED_TICKET), **given
+        )
+        assert stored.status_code == 200, stored.text
+        code = TRACKING_CODE.search(texts_of(stored.json())[0]).group()
+        assert client.get(f"/v1/staff/tickets/{code}", headers=ADMIN).status_code == 200
+        listed = client.get("/actions", **given)
+        assert [a["name"] for a in listed.json()] == action_names()
+
+
+def test_an_open_action_server_is_warned_about_once_at_startup(serve, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="pasokhgoo")
+    with serve() as client:
+        run(client, "action_answer_faq", tracker("r13"))  # no token needed
+    warned = [r for r in caplog.records if r.getMessage().startswith("rasa.action_server_open")]
+    assert len(warned) == 1 and warned[0].levelno == logging.WARNING
+    caplog.clear()
+    with serve(action_token=ACTION_TOKEN):
+        pass
+    assert not [r for r in caplog.records if "action_server_open" in r.getMessage()]
+
+
+@pytest.mark.parametrize("where", ["body", "tracker"])
+def test_rasa_cannot_queue_or_ticket_a_telegram_conversation(client, where: str) -> None:
+    client.post("/v1/operator/presence", headers=SARA)
+    state = tracker("telegram:42", events=[user("اپراتور")])
+    body = {"next_action": "action_handoff", "tracker": state}
+    if where == "body":
+        body["sender_id"] = "telegram:42"
+    assert_error(client.post("/webhook", json=body), 422, "invalid_request")
+    submit = tracker("telegram:42", slots=CONFIRMED_TICKET)
+    assert_error(call(client, "action_submit_ticket_form", submit), 422, "invalid_request")
+    assert client.get("/v1/operator/queue", headers=SARA).json()["conversations"] == []
+    assert client.get("/v1/staff/tickets", headers=ADMIN).json()["tickets"] == []

@@ -111,9 +111,28 @@ def test_rasa_calls_pasokhgoo_for_understanding_and_actions(project) -> None:
     assert "rest" in project["credentials.yml"]
 
 
-def test_cli_exports_a_project(tmp_path: Path) -> None:
+def test_rasa_sends_the_action_token_when_one_is_set(knowledge_base) -> None:
+    files = build_project(knowledge_base, URL, action_token="rasa-action-secret")
+    actions = yaml.safe_load(files["endpoints.yml"])["action_endpoint"]
+    # Rasa's EndpointConfig sends `token` as the `?token=` query parameter
+    assert actions["token"] == "rasa-action-secret" and "token_name" not in actions
+
+
+def test_cli_exports_a_project(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("PASOKHGOO_ACTION_TOKEN", raising=False)
     result = CliRunner().invoke(app, ["rasa", "export", str(tmp_path), "--url", URL])
     assert result.exit_code == 0, result.output
     assert "Exported" in result.output
     endpoints = yaml.safe_load((tmp_path / "endpoints.yml").read_text("utf-8"))
     assert endpoints["nlu"]["url"] == URL
+    assert "token" not in endpoints["action_endpoint"]  # an open action server: no token
+
+
+def test_cli_exports_the_configured_action_token(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PASOKHGOO_ACTION_TOKEN", "token-from-the-environment")
+    result = CliRunner().invoke(app, ["rasa", "export", str(tmp_path), "--url", URL])
+    assert result.exit_code == 0, result.output
+    endpoints = yaml.safe_load((tmp_path / "endpoints.yml").read_text("utf-8"))
+    assert endpoints["action_endpoint"]["token"] == "token-from-the-environment"
+    assert endpoints["action_endpoint"]["url"] == f"{URL}/webhook"
+    assert "token" not in endpoints["nlu"]  # /model/parse takes no token
