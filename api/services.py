@@ -15,11 +15,11 @@ from fastapi.concurrency import run_in_threadpool
 from bot.assistant import LoadedAssistant, build_engine, load_schedule, open_live_for
 from bot.engine import Engine
 from bot.errors import StorageError
-from bot.hours import Schedule
 from bot.knowledge.curation import Curation
 from bot.knowledge.training import Workbench, load_knowledge, start_workbench
 from bot.live import Live
 from bot.operators import OperatorDesk
+from bot.schedule import Schedule
 from bot.settings import Settings
 from bot.stores import Stores, open_stores
 

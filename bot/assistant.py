@@ -15,10 +15,11 @@ from datetime import datetime
 from bot.engine import Engine
 from bot.errors import ModelError
 from bot.fallback import FallbackRule
-from bot.hours import Channel, Schedule, Window, faq_note, load_closures
+from bot.hours import faq_note
 from bot.live import Live, open_live
 from bot.model import NluModel, load_model, save_model, train_model
 from bot.nlu import Interpreter
+from bot.schedule import Channel, Schedule, Window, load_closures
 from bot.settings import Settings
 from bot.stores import Stores
 from bot.training_data import TrainingData, load_training_data

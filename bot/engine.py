@@ -40,17 +40,11 @@ from bot.live import (
 from bot.nlu import Interpreter, Parse
 from bot.outage import OutageMemory
 from bot.stores import Stores
-from bot.text import normalize
+from bot.text import normalize, to_persian_digits
 
-__all__ = ["Engine", "TurnResult", "ticket_confirmation", "to_persian_digits"]
+__all__ = ["Engine", "TurnResult", "ticket_confirmation"]
 
 log = logging.getLogger("pasokhgoo.engine")
-
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-
-
-def to_persian_digits(text: str) -> str:
-    return text.translate(_PERSIAN_DIGITS)
 
 
 def ticket_confirmation(ticket: Ticket) -> str:

@@ -1,9 +1,8 @@
 """What customers read about support hours: Persian sentences saying whether a channel is
 open now and when it opens, appended to the FAQ answers whose truth depends on the moment.
 
-The schedule behind them (channels, opening windows, closure days) is `bot.schedule`; its
-names are re-exported here, so callers keep one import, `bot.hours`. Pure, as there: `now`
-is passed in (timezone-aware) and read in Iran time.
+The schedule behind them (channels, opening windows, closure days) is `bot.schedule`.
+Pure, as there: `now` is passed in (timezone-aware) and read in Iran time.
 """
 
 from __future__ import annotations
@@ -23,29 +22,13 @@ from bot.schedule import (
     Schedule,
     Window,
     iran_time,
-    load_closures,
 )
+from bot.text import to_persian_digits
 
-__all__ = [
-    "ALL_DAY",
-    "CUSTOMER_CHANNELS",
-    "TEHRAN",
-    "Channel",
-    "ChannelStatus",
-    "Closure",
-    "Schedule",
-    "Window",
-    "describe",
-    "faq_note",
-    "load_closures",
-    "status",
-    "to_persian_digits",
-    "upcoming_closures",
-]
+__all__ = ["describe", "faq_note", "status", "upcoming_closures"]
 
 _MINUTES_PER_DAY = 24 * 60
 
-_PERSIAN_DIGITS = str.maketrans("0123456789٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹" * 2)
 
 _MONTHS = (
     "فروردین",
@@ -81,11 +64,6 @@ _FAQ_CHANNELS: dict[str, tuple[str, tuple[Channel, ...]]] = {
 }
 
 _DEFAULT_SCHEDULE = Schedule.default()
-
-
-def to_persian_digits(text: str) -> str:
-    """ASCII and Arabic-Indic digits → Persian digits, for text customers read."""
-    return text.translate(_PERSIAN_DIGITS)
 
 
 def status(channel: Channel, now: datetime, *, schedule: Schedule | None = None) -> ChannelStatus:

@@ -24,6 +24,7 @@ __all__ = [
     "fingerprint",
     "fold_digits",
     "normalize",
+    "to_persian_digits",
 ]
 
 # Longer input is cut before normalising; the chat API refuses long messages much earlier.
@@ -90,6 +91,14 @@ def _hazm_normalizer():
 def fold_digits(text: str) -> str:
     """Persian and Arabic-Indic digits → ASCII, keeping every other character in place."""
     return text.translate(_DIGITS)
+
+
+_PERSIAN_DIGITS = str.maketrans("0123456789٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹" * 2)
+
+
+def to_persian_digits(text: str) -> str:
+    """ASCII and Arabic-Indic digits → Persian digits, for text customers read."""
+    return text.translate(_PERSIAN_DIGITS)
 
 
 def _char_class(ch: str) -> str:

@@ -34,6 +34,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def rss_kib(pid: int) -> int:
+    """A process's resident memory (Linux /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(line.split()[1]) for line in status.splitlines() if "VmRSS" in line)
+
+
 @contextmanager
 def postgres_schema() -> Iterator[tuple[str, str]]:
     """A new schema, dropped afterwards: (schema, SQLAlchemy URL using it)."""
@@ -142,8 +148,7 @@ class Server:
         return response.json()
 
     def rss_kib(self) -> int:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return next(int(line.split()[1]) for line in status.splitlines() if "VmRSS" in line)
+        return rss_kib(self.process.pid)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no lock released, no connection closed."""

@@ -12,20 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import ConfigError, DataError
-from bot.hours import (
-    ALL_DAY,
-    TEHRAN,
-    Channel,
-    Closure,
-    Schedule,
-    Window,
-    describe,
-    faq_note,
-    load_closures,
-    status,
-    to_persian_digits,
-    upcoming_closures,
-)
+from bot.hours import describe, faq_note, status, upcoming_closures
+from bot.schedule import ALL_DAY, TEHRAN, Channel, Closure, Schedule, Window, load_closures
+from bot.text import to_persian_digits
 
 SHIPPED = Path(__file__).resolve().parents[1] / "nlu_data" / "closures.yml"
 LATIN_DIGIT = re.compile(r"[0-9]")

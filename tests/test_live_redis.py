@@ -158,6 +158,15 @@ class Heard:
             return self._changed.wait_for(lambda: self.count >= count, timeout)
 
 
+def assert_follows(first, second, within: float) -> None:
+    """The second worker serves the model the first just trained, within `within` s."""
+    trained = first.get("/readyz").json()["model"]["data_hash"]
+    deadline = time.monotonic() + within
+    while second.get("/readyz").json()["model"]["data_hash"] != trained:
+        assert time.monotonic() < deadline, f"the second worker did not follow in {within} s"
+        time.sleep(0.02)
+
+
 @pytest.mark.redis
 def test_a_release_signal_reaches_every_workers_listener(prefix) -> None:
     one, two, other = (open_live(REDIS_URL, p) for p in (prefix, prefix, f"{prefix}x"))
@@ -223,11 +232,7 @@ def test_workers_that_never_poll_serve_a_model_trained_on_another(serve, tmp_pat
         first.post("/v1/admin/faq", headers=ADMIN, json=GIFT_CARD)
         assert say(second, GIFT_CARD_PARAPHRASE, "before")["action"] != "answer"
         assert train(first)["status"] == "succeeded"
-        trained = first.get("/readyz").json()["model"]["data_hash"]
-        deadline = time.monotonic() + 2
-        while second.get("/readyz").json()["model"]["data_hash"] != trained:
-            assert time.monotonic() < deadline, "the second worker did not follow"
-            time.sleep(0.02)
+        assert_follows(first, second, within=2)
         answered = say(second, GIFT_CARD_PARAPHRASE, "after")
         assert answered["replies"][0]["text"] == GIFT_CARD["answer"]
 
@@ -239,11 +244,7 @@ def test_redis_down_training_still_reaches_other_workers_by_polling(serve, tmp_p
     with serve(**settings) as first, serve(**settings) as second:
         first.post("/v1/admin/faq", headers=ADMIN, json=GIFT_CARD)
         assert train(first)["status"] == "succeeded"  # the signal is lost, quietly
-        trained = first.get("/readyz").json()["model"]["data_hash"]
-        deadline = time.monotonic() + 15
-        while second.get("/readyz").json()["model"]["data_hash"] != trained:
-            assert time.monotonic() < deadline, "the second worker did not poll"
-            time.sleep(0.05)
+        assert_follows(first, second, within=15)
         answered = say(second, GIFT_CARD_PARAPHRASE, "after")
         assert answered["replies"][0]["text"] == GIFT_CARD["answer"]
 

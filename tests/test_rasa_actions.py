@@ -16,8 +16,8 @@ from apihelpers import ADMIN, SARA, assert_error
 
 from bot.dialogue import texts
 from bot.dialogue.forms import REASONS, TICKET_FORM, TOPICS
-from bot.engine import to_persian_digits
 from bot.rasa_actions import SKIPPED, action_names
+from bot.text import to_persian_digits
 
 TRACKING_CODE = re.compile(r"PG-[0-9A-Z]+")
 

@@ -26,6 +26,7 @@ from serverkit import (
     postgres_schema,
     prepare_var_dir,
     redis_prefix,
+    rss_kib,
     ticket_in_database,
 )
 
@@ -181,11 +182,6 @@ class Prober:
 
 
 # --- the tests -----------------------------------------------------------------------
-
-
-def rss_kib(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return next(int(line.split()[1]) for line in status.splitlines() if "VmRSS" in line)
 
 
 def test_two_workers_on_one_port_take_a_whole_ticket(deployment: Deployment) -> None:

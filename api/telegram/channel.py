@@ -23,8 +23,8 @@ from telegram.error import Forbidden, TelegramError
 from api.services import Services
 from api.telegram.rendering import CallbackPayloads, split_text
 from bot.domain import InboundMessage, Mode, Reply
-from bot.engine import to_persian_digits
 from bot.errors import AttachmentRejected
+from bot.text import to_persian_digits
 
 __all__ = ["CHANNEL", "TelegramChannel", "chat_id_of", "sender_id"]
 
